@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers on this machine (no registry reachable).
+#
+# Usage: scripts/docker-engine.sh            # ensure the engine is up, print its version
+#        scripts/docker-engine.sh check-net  # also check bridge DNS + -p 127.0.0.1 publishing
+#
+# - If `docker info` already answers: print the version line, exit 0.
+# - Else: apt-get install docker.io if dockerd is missing, start
+#     dockerd $DOCKERD_FLAGS   (default: --iptables=false --storage-driver=vfs)
+#   detached, logging to $DOCKERD_LOG (default /tmp/dockerd.log), wait up to
+#   $DOCKERD_WAIT seconds (default 60) for `docker info`.
+# Nothing destructive: it never stops, restarts or prunes an engine.
+#
+# Why these flags: no iptables on the host/CI machine kind (and no NAT wanted):
+# --iptables=false leaves the host firewall alone; published ports still work
+# through docker-proxy (userland proxy, on by default), containers on a
+# user-defined bridge still reach each other by name (embedded DNS sets up its
+# rules inside the container's own netns). Containers have no outbound network
+# (no MASQUERADE): builds that need apt/pip use `docker build --network host`.
+# vfs: overlayfs-on-this-rootfs is not something to rely on here; vfs always works.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib-docker.sh"
+
+DOCKERD_FLAGS="${DOCKERD_FLAGS:---iptables=false --storage-driver=vfs}"
+DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
+DOCKERD_WAIT="${DOCKERD_WAIT:-60}"
+
+version_line() {
+  local sv cv drv
+  sv=$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')
+  cv=$(docker version --format '{{.Client.Version}}' 2>/dev/null || echo '?')
+  drv=$(docker info --format '{{.Driver}}' 2>/dev/null || echo '?')
+  echo "docker engine ${sv} (client ${cv}, storage ${drv}) is up"
+}
+
+ensure_engine() {
+  if docker_ok; then version_line; return 0; fi
+  need_root
+  command -v docker >/dev/null || apt_install docker.io
+  command -v dockerd >/dev/null || apt_install docker.io
+  command -v dockerd >/dev/null || die "dockerd not found even after installing docker.io"
+
+  if pgrep -x dockerd >/dev/null; then
+    log "a dockerd process exists but does not answer yet; waiting for it (not starting a second one)"
+  else
+    log "starting: dockerd ${DOCKERD_FLAGS} (log: ${DOCKERD_LOG})"
+    # setsid+nohup: the engine outlives this script and its shell/session.
+    # shellcheck disable=SC2086
+    setsid nohup dockerd ${DOCKERD_FLAGS} >>"${DOCKERD_LOG}" 2>&1 </dev/null &
+  fi
+  local i
+  for ((i = 0; i < DOCKERD_WAIT; i++)); do
+    if docker_ok; then version_line; return 0; fi
+    if ! pgrep -x dockerd >/dev/null; then
+      tail -n 15 "${DOCKERD_LOG}" >&2 || true
+      die "dockerd exited during start-up; see ${DOCKERD_LOG}"
+    fi
+    sleep 1
+  done
+  tail -n 15 "${DOCKERD_LOG}" >&2 || true
+  die "docker engine did not answer within ${DOCKERD_WAIT}s; see ${DOCKERD_LOG}"
+}
+
+# A ~2 MB test image from Debian's busybox-static (no registry needed).
+# (Its wget segfaults in a bare rootfs, so the checks use nc.)
+TEST_IMAGE="week-local/busybox:net-test"
+ensure_test_image() {
+  docker image inspect "${TEST_IMAGE}" >/dev/null 2>&1 && return 0
+  apt_install busybox-static
+  local d; d=$(mktemp -d)
+  mkdir -p "$d/bin" "$d/tmp" "$d/www"
+  cp /bin/busybox "$d/bin/busybox"
+  local a
+  for a in sh nc nslookup httpd ping cat echo printf sleep hostname; do ln -s busybox "$d/bin/$a"; done
+  echo "hello from busybox" >"$d/www/index.html"
+  tar -C "$d" -c . | docker import -c 'ENV PATH=/bin' - "${TEST_IMAGE}" >/dev/null
+  rm -rf "$d"
+}
+
+NET="" C1="" C2=""
+cleanup_net() {
+  [ -n "$C1" ] && docker rm -f "$C1" "$C2" >/dev/null 2>&1
+  [ -n "$NET" ] && docker network rm "$NET" >/dev/null 2>&1
+  return 0
+}
+check_net() {
+  ensure_test_image
+  local port="${CHECK_NET_PORT:-18089}" rc=0
+  NET="week-netcheck-$$" C1="wnc-srv-$$" C2="wnc-cli-$$"
+  local net="$NET" c1="$C1" c2="$C2"
+  trap cleanup_net EXIT
+  docker network create "$net" >/dev/null
+  docker run -d --name "$c1" --network "$net" -p "127.0.0.1:${port}:8000" "${TEST_IMAGE}" \
+    httpd -f -p 8000 -h /www >/dev/null
+  sleep 1
+  if docker run --rm --name "$c2" --network "$net" "${TEST_IMAGE}" \
+      sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 $c1 8000" 2>/dev/null | grep -q hello; then
+    echo "net: user-defined bridge, container->container by name: OK"
+  else
+    echo "net: user-defined bridge, container->container by name: FAILED"; rc=1
+  fi
+  if curl -fsS -m 5 "http://127.0.0.1:${port}/" 2>/dev/null | grep -q hello; then
+    echo "net: -p 127.0.0.1:${port}:8000 from the host (userland proxy): OK"
+  else
+    echo "net: -p 127.0.0.1:${port}:8000 from the host (userland proxy): FAILED"; rc=1
+  fi
+  return "$rc"
+}
+
+case "${1:-up}" in
+  up|start|"") ensure_engine ;;
+  check-net) ensure_engine; check_net ;;
+  -h|--help|help) sed -n '2,20p' "$0" ;;
+  *) die "unknown command '$1' (use: up | check-net)" ;;
+esac
