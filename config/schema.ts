@@ -1,0 +1,307 @@
+/**
+ * The schema of `week.config.json`: one file describes the whole week.
+ *
+ * Every field has a default, so an empty or missing file works. The JSON Schema that
+ * editors use (`week.config.schema.json`) is generated from this one (`npm run schema`)
+ * and a test keeps the two in step.
+ */
+import { z } from "zod";
+
+const PORT = "must be a whole number between 1 and 65535";
+
+const hostPort = (fallback: number) =>
+  z
+    .number({ error: PORT })
+    .int({ error: PORT })
+    .min(1, { error: PORT })
+    .max(65535, { error: PORT })
+    .default(fallback)
+    .describe(`Port on the host. @default ${fallback}`);
+
+const memoryMiB = (fallback: number, min: number, max: number) =>
+  z
+    .number({ error: `must be a whole number of MiB between ${min} and ${max}` })
+    .int({ error: `must be a whole number of MiB between ${min} and ${max}` })
+    .min(min, { error: `must be a whole number of MiB between ${min} and ${max}` })
+    .max(max, { error: `must be a whole number of MiB between ${min} and ${max}` })
+    .default(fallback)
+    .describe(`Memory limit in MiB. @default ${fallback}`);
+
+/** `name:tag` or `name@sha256:...`, never `latest` and never untagged. */
+const pinnedImage = (fallback: string) =>
+  z
+    .string({ error: "must be an image reference such as postgres:17.6-bookworm" })
+    .regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/, {
+      error: "must be an image reference such as postgres:17.6-bookworm",
+    })
+    .refine((ref) => /@sha256:/.test(ref) || /:[^/]+$/.test(ref), {
+      error: "must be pinned to a tag or a digest",
+    })
+    .refine((ref) => !/:latest$/.test(ref), { error: "must not use the tag latest" })
+    .default(fallback)
+    .describe(`Pinned image reference (a tag other than latest, or a digest). @default ${fallback}`);
+
+/** A name Postgres and the official image accept without quoting. */
+const sqlName = (fallback: string) =>
+  z
+    .string({ error: "must be a lowercase SQL name (letters, digits, underscores; 1-63 characters)" })
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+      error: "must be a lowercase SQL name (letters, digits, underscores; 1-63 characters)",
+    })
+    .default(fallback);
+
+const versionPin = (fallback: string) =>
+  z
+    .string({ error: "must be an exact version such as 2.13.1" })
+    .regex(/^\d+(\.\d+){1,2}$/, { error: "must be an exact version such as 2.13.1" })
+    .default(fallback);
+
+/** A git remote the sandbox can clone; credentials never go in the URL. */
+const gitRepositoryUrl = z
+  .string({ error: "must be an https://, ssh://, git@host:path or file:// URL" })
+  .regex(/^(https:\/\/|ssh:\/\/|file:\/\/|git@[^:\s]+:)\S+$/, {
+    error: "must be an https://, ssh://, git@host:path or file:// URL",
+  })
+  .refine((url) => !/^(https|ssh):\/\/[^/@]*:[^/@]*@/.test(url), {
+    error: "must not contain a password or token; give it as TF_VAR_git_token at deploy time",
+  })
+  .describe("Repository cloned into the workspace when the sandbox starts. @default - nothing is cloned");
+
+export const networkSchema = z
+  .strictObject({
+    name: z
+      .string({ error: "must be a Docker network name (letters, digits, . _ -)" })
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { error: "must be a Docker network name (letters, digits, . _ -)" })
+      .default("week")
+      .describe("Name of the private Docker network, also the prefix of container and volume names. @default week"),
+    publishOnAllInterfaces: z
+      .boolean({ error: "must be true or false" })
+      .default(false)
+      .describe(
+        "Publish host ports on every interface (0.0.0.0) instead of 127.0.0.1. The sandbox runs arbitrary code: leave it off unless the machine is on a trusted network. @default false",
+      ),
+  })
+  .prefault({});
+
+export const sandboxSchema = z
+  .strictObject({
+    hostPort: hostPort(8000),
+    baseImage: pinnedImage("ubuntu:24.04"),
+    user: z
+      .string({ error: "must be a lowercase Linux user name" })
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a lowercase Linux user name" })
+      .refine((u) => u !== "root", { error: "must not be root: the sandbox runs as a non-root user" })
+      .default("student")
+      .describe("Non-root user that runs Jupyter. @default student"),
+    gitUserName: z
+      .string({ error: "must be a non-empty name" })
+      .trim()
+      .min(1, { error: "must not be empty" })
+      .max(200, { error: "must be at most 200 characters" })
+      .refine((n) => !/[\n\r<>]/.test(n), { error: "must not contain line breaks or angle brackets" })
+      .default("Week Student")
+      .describe("git user.name in the sandbox. @default Week Student"),
+    gitUserEmail: z
+      .email({ error: "must be an e-mail address such as student@example.com" })
+      .default("student@example.com")
+      .describe("git user.email in the sandbox. @default student@example.com"),
+    gitRepositoryUrl: gitRepositoryUrl.optional(),
+    memoryMiB: memoryMiB(4096, 512, 65536),
+    deepLearningKernel: z
+      .boolean({ error: "must be true or false" })
+      .default(false)
+      .describe("TP1 bonus: a Python 3.8 virtual environment with TensorFlow and scikit-learn, registered as an ipykernel. @default false"),
+    deepLearningPythonVersion: versionPin("3.8").describe("Python of the deep-learning kernel. @default 3.8"),
+    tensorflowVersion: versionPin("2.13.1").describe("TensorFlow in the deep-learning kernel (2.13.1 is the last for Python 3.8). @default 2.13.1"),
+    scikitLearnVersion: versionPin("1.3.2").describe("scikit-learn in the deep-learning kernel (1.3.2 is the last for Python 3.8). @default 1.3.2"),
+  })
+  .prefault({});
+
+export const databaseSchema = z
+  .strictObject({
+    hostPort: hostPort(5432),
+    image: pinnedImage("postgres:17.6-bookworm"),
+    user: sqlName("week").describe("POSTGRES_USER written to a new database.env. @default week"),
+    database: sqlName("week").describe("POSTGRES_DB written to a new database.env. @default week"),
+    memoryMiB: memoryMiB(512, 128, 16384),
+    protectVolume: z
+      .boolean({ error: "must be true or false" })
+      .default(true)
+      .describe(
+        "Refuse to destroy the database-data and notebook volumes (Terraform prevent_destroy). Set to false only to tear the week down for good. @default true",
+      ),
+  })
+  .prefault({});
+
+export const apiSchema = z
+  .strictObject({
+    hostPort: hostPort(8080),
+    memoryMiB: memoryMiB(512, 128, 8192),
+  })
+  .prefault({});
+
+export const streamlitSchema = z
+  .strictObject({
+    enabled: z.boolean({ error: "must be true or false" }).default(true).describe("Run the Streamlit app. @default true"),
+    hostPort: hostPort(8501),
+    memoryMiB: memoryMiB(512, 128, 8192),
+  })
+  .prefault({});
+
+const HEROKU_APP_NAME =
+  "must be 3 to 30 characters: lowercase letters, digits and dashes, starting with a letter and ending with a letter or digit";
+const herokuAppName = z
+  .string({ error: HEROKU_APP_NAME })
+  .regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/, { error: HEROKU_APP_NAME });
+
+const HEROKU_POSTGRES_PLAN =
+  "must be a current Heroku Postgres plan such as heroku-postgresql:essential-0 (the free hobby plans are gone)";
+
+export const herokuSchema = z
+  .strictObject({
+    appName: herokuAppName
+      .optional()
+      .describe("Name of the API app (globally unique on Heroku). @default - asked at deploy time (TF_VAR_heroku_app_name)"),
+    region: z
+      .enum(["us", "eu"], { error: "must be us or eu (the Common Runtime regions)" })
+      .default("eu")
+      .describe("Common Runtime region. @default eu"),
+    postgresPlan: z
+      .string({ error: HEROKU_POSTGRES_PLAN })
+      .regex(/^heroku-postgresql:(essential-[0-2]|standard-\d+|premium-\d+|private-\d+|shield-\d+)$/, {
+        error: HEROKU_POSTGRES_PLAN,
+      })
+      .default("heroku-postgresql:essential-0")
+      .describe("Heroku Postgres add-on plan. @default heroku-postgresql:essential-0"),
+    dynoSize: z
+      .enum(["eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l"], {
+        error: "must be one of eco, basic, standard-1x, standard-2x, performance-m, performance-l",
+      })
+      .default("basic")
+      .describe("Dyno size of the web process. @default basic"),
+    dynoQuantity: z
+      .number({ error: "must be a whole number between 0 and 10" })
+      .int({ error: "must be a whole number between 0 and 10" })
+      .min(0, { error: "must be a whole number between 0 and 10" })
+      .max(10, { error: "must be a whole number between 0 and 10" })
+      .default(1)
+      .describe("Number of web dynos. @default 1"),
+    streamlit: z.boolean({ error: "must be true or false" }).default(false).describe("Deploy the Streamlit app as a second app. @default false"),
+    streamlitAppName: herokuAppName
+      .optional()
+      .describe("Name of the Streamlit app. @default - the API app name followed by -ui"),
+  })
+  .superRefine((h, ctx) => {
+    if (h.streamlit && h.streamlitAppName === undefined && h.appName !== undefined && h.appName.length > 27) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["appName"],
+        input: h.appName,
+        message: "is too long to name the Streamlit app after it (27 characters at most); set heroku.streamlitAppName",
+      });
+    }
+    if (h.streamlitAppName !== undefined && h.streamlitAppName === h.appName) {
+      ctx.addIssue({ code: "custom", path: ["streamlitAppName"], input: h.streamlitAppName, message: "must differ from heroku.appName" });
+    }
+  })
+  .prefault({});
+
+const GCP_PROJECT = "must be a Google Cloud project id: 6 to 30 lowercase letters, digits or dashes, starting with a letter";
+const CPU = "must be 1, 2, 4 or 8";
+
+export const gcpSchema = z
+  .strictObject({
+    project: z
+      .string({ error: GCP_PROJECT })
+      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: GCP_PROJECT })
+      .optional()
+      .describe("Project id. @default - asked at deploy time (TF_VAR_gcp_project)"),
+    region: z
+      .string({ error: "must be a Google Cloud region such as europe-west1" })
+      .regex(/^[a-z]+-[a-z]+\d{1,2}$/, { error: "must be a Google Cloud region such as europe-west1" })
+      .default("europe-west1")
+      .describe("Region of Cloud Run, Artifact Registry and Cloud SQL. @default europe-west1"),
+    apiMemoryMiB: memoryMiB(1024, 512, 32768),
+    apiCpu: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { error: CPU }).default(1).describe("vCPUs per instance. @default 1"),
+    minInstances: z
+      .number({ error: "must be a whole number between 0 and 100" })
+      .int({ error: "must be a whole number between 0 and 100" })
+      .min(0, { error: "must be a whole number between 0 and 100" })
+      .max(100, { error: "must be a whole number between 0 and 100" })
+      .default(0)
+      .describe("Minimum Cloud Run instances (0 scales to zero). @default 0"),
+    maxInstances: z
+      .number({ error: "must be a whole number between 1 and 100" })
+      .int({ error: "must be a whole number between 1 and 100" })
+      .min(1, { error: "must be a whole number between 1 and 100" })
+      .max(100, { error: "must be a whole number between 1 and 100" })
+      .default(2)
+      .describe("Maximum Cloud Run instances. @default 2"),
+    allowPublicAccess: z
+      .boolean({ error: "must be true or false" })
+      .default(false)
+      .describe(
+        "Let anyone on the internet call the Cloud Run services (allUsers gets roles/run.invoker). Off, callers need an identity token. @default false",
+      ),
+    streamlit: z.boolean({ error: "must be true or false" }).default(false).describe("Deploy the Streamlit app on Cloud Run too. @default false"),
+    sqlTier: z
+      .string({ error: "must be a Cloud SQL Enterprise tier such as db-f1-micro, db-g1-small or db-custom-1-3840" })
+      .regex(/^db-(f1-micro|g1-small|custom-\d{1,2}-\d{3,6})$/, {
+        error: "must be a Cloud SQL Enterprise tier such as db-f1-micro, db-g1-small or db-custom-1-3840",
+      })
+      .default("db-f1-micro")
+      .describe("Cloud SQL machine tier (ENTERPRISE edition). @default db-f1-micro"),
+    deletionProtection: z
+      .boolean({ error: "must be true or false" })
+      .default(true)
+      .describe("Deletion protection on Cloud SQL and Cloud Run. Set to false, deploy, then destroy, to tear down. @default true"),
+  })
+  .superRefine((g, ctx) => {
+    if (g.minInstances > g.maxInstances) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["minInstances"],
+        input: g.minInstances,
+        message: `must not exceed gcp.maxInstances (${g.maxInstances})`,
+      });
+    }
+  })
+  .prefault({});
+
+export const weekConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("Path of the JSON Schema, for editors."),
+    network: networkSchema,
+    sandbox: sandboxSchema,
+    database: databaseSchema,
+    api: apiSchema,
+    streamlit: streamlitSchema,
+    heroku: herokuSchema,
+    gcp: gcpSchema,
+  })
+  .superRefine((config, ctx) => {
+    const ports: Array<[string, number]> = [
+      ["sandbox.hostPort", config.sandbox.hostPort],
+      ["database.hostPort", config.database.hostPort],
+      ["api.hostPort", config.api.hostPort],
+    ];
+    if (config.streamlit.enabled) ports.push(["streamlit.hostPort", config.streamlit.hostPort]);
+    const seen = new Map<number, string>();
+    for (const [field, port] of ports) {
+      const other = seen.get(port);
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: field.split("."),
+          input: port,
+          message: `is already used by ${other}`,
+        });
+      } else {
+        seen.set(port, field);
+      }
+    }
+  });
+
+/** The configuration as the stacks see it: every default filled in. */
+export type WeekConfig = z.output<typeof weekConfigSchema>;
+export type WeekConfigInput = z.input<typeof weekConfigSchema>;
