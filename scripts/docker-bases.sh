@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Build local stand-in base images (no image registry is reachable here).
+#
+# Usage: scripts/docker-bases.sh [--rebuild | --refresh]
+#   (no flag)  build only what is missing (or built by an older recipe); fast on re-run
+#   --rebuild  rebuild both images (re-using the cached debootstrap tarball)
+#   --refresh  also re-run debootstrap (new tarball)
+#
+# Images:
+#   week-local/debian:bookworm             minbase bookworm from debootstrap + `docker import`
+#                                          (stands in for ubuntu:24.04 / debian:bookworm)
+#   week-local/python:3.11-slim-bookworm   FROM the above: Debian's python3 (3.11), venv, pip,
+#                                          python/pip on PATH in /usr/local/bin, LANG=C.UTF-8
+#                                          (stands in for python:3.11-slim-bookworm)
+#
+# Cache: $WEEK_BASES_CACHE (default /var/cache/week-bases) keeps the rootfs tarball so that
+# a lost image store does not mean another debootstrap. A fresh machine builds it all.
+#
+# Builds FROM these images need `docker build --network host ...` for apt/pip to reach
+# anything: the engine runs with --iptables=false, so bridge networks have no NAT.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "${HERE}/lib-docker.sh"
+
+# Bump when the recipe below changes: images with another label get rebuilt.
+RECIPE=1
+DEBIAN_IMAGE="week-local/debian:bookworm"
+PYTHON_IMAGE="week-local/python:3.11-slim-bookworm"
+SUITE=bookworm
+MIRROR="http://deb.debian.org/debian"
+CACHE="${WEEK_BASES_CACHE:-/var/cache/week-bases}"
+TARBALL="${CACHE}/debian-${SUITE}-minbase-r${RECIPE}.tar"
+
+MODE="${1:-}"
+case "$MODE" in
+  ""|--rebuild|--refresh) ;;
+  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+  *) die "unknown option '$MODE' (use --rebuild or --refresh)" ;;
+esac
+
+need_root
+"${HERE}/docker-engine.sh" >/dev/null || die "no docker engine (scripts/docker-engine.sh failed)"
+mkdir -p "$CACHE"
+
+# One builder at a time on this machine (colleagues share the engine and the cache).
+exec 9>"${CACHE}/.lock"
+flock -w 1800 9 || die "another docker-bases.sh holds ${CACHE}/.lock"
+
+image_ok() { # image_ok NAME : exists and was built by this recipe
+  local r
+  r=$(docker image inspect -f '{{ index .Config.Labels "week.recipe" }}' "$1" 2>/dev/null) || return 1
+  [ "$r" = "$RECIPE" ]
+}
+
+# ---------------------------------------------------------------- rootfs tarball
+ROOTFS=""
+cleanup_rootfs() {
+  [ -n "$ROOTFS" ] && [ -d "$ROOTFS" ] || return 0
+  # debootstrap mounts proc/sys inside the target; never rm -rf across a mount.
+  local m
+  for m in $(awk -v r="$ROOTFS" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf --one-file-system "$ROOTFS"
+}
+trap cleanup_rootfs EXIT
+
+make_tarball() {
+  apt_install debootstrap debian-archive-keyring
+  local t0; t0=$(now_s)
+  ROOTFS=$(mktemp -d "${CACHE}/rootfs.XXXXXX")
+  log "debootstrap --variant=minbase ${SUITE} (${MIRROR}) ..."
+  debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+    "$SUITE" "$ROOTFS" "$MIRROR" >"${CACHE}/debootstrap.log" 2>&1 \
+    || { tail -n 20 "${CACHE}/debootstrap.log" >&2; die "debootstrap failed; see ${CACHE}/debootstrap.log"; }
+  log "debootstrap took $(( $(now_s) - t0 ))s; tidying up"
+  local r="$ROOTFS"
+
+  # --- apt: deb.debian.org only (main + updates + security), docker-style configs
+  rm -f "$r/etc/apt/sources.list"
+  cat >"$r/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: ${SUITE} ${SUITE}-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: ${SUITE}-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  cat >"$r/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+# As in the official images: never keep apt's caches in an image layer.
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+  echo 'Acquire::Languages "none";' >"$r/etc/apt/apt.conf.d/docker-no-languages"
+  echo 'Acquire::GzipIndexes "true";' >"$r/etc/apt/apt.conf.d/docker-gzip-indexes"
+  echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$r/etc/apt/apt.conf.d/docker-autoremove-suggests"
+  echo 'force-unsafe-io' >"$r/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+  # Slim-style: no docs/man/locales from later installs (copyright files kept).
+  cat >"$r/etc/dpkg/dpkg.cfg.d/docker-slim" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/overrides/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/man/*
+EOF
+  # Services never start inside image builds.
+  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+  chmod 755 "$r/usr/sbin/policy-rc.d"
+
+  # --- drop what debootstrap leaves behind (and what the excludes would have kept out)
+  find "$r/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
+  find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+  rm -rf "$r"/usr/share/{man,info,groff,linda,lintian/overrides}/* "$r"/usr/share/locale/*
+  rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb \
+         "$r"/var/cache/apt/archives/partial/* "$r"/var/cache/debconf/*-old "$r"/var/lib/dpkg/*-old \
+         "$r"/var/log/apt/* "$r"/var/log/*.log "$r"/debootstrap "$r"/tmp/* "$r"/var/tmp/* "$r"/root/.bash_history
+  mkdir -p "$r/var/lib/apt/lists/partial"
+  # Host identity: docker bind-mounts these at run time.
+  : >"$r/etc/resolv.conf"; : >"$r/etc/machine-id"; rm -f "$r/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$r/etc/hosts"
+
+  tar --numeric-owner -C "$r" -cf "${TARBALL}.tmp" \
+      --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' --exclude='./run/*' . \
+    || die "tar of the rootfs failed"
+  mv -f "${TARBALL}.tmp" "$TARBALL"
+  cleanup_rootfs; ROOTFS=""
+  log "rootfs tarball $(human_size "$(stat -c %s "$TARBALL")") in ${TARBALL} ($(( $(now_s) - t0 ))s)"
+}
+
+# ---------------------------------------------------------------- debian image
+build_debian() {
+  if [ "$MODE" = "--refresh" ] || [ ! -s "$TARBALL" ]; then
+    make_tarball
+  else
+    log "re-using cached ${TARBALL}"
+  fi
+  local t0; t0=$(now_s)
+  docker import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'CMD ["bash"]' \
+    -c "LABEL week.recipe=${RECIPE} week.source=debootstrap-minbase-${SUITE}" \
+    -m "debootstrap --variant=minbase ${SUITE} ${MIRROR} (scripts/docker-bases.sh r${RECIPE})" \
+    "$TARBALL" "$DEBIAN_IMAGE" >/dev/null || die "docker import failed"
+  log "imported ${DEBIAN_IMAGE} in $(( $(now_s) - t0 ))s"
+}
+
+# ---------------------------------------------------------------- python image
+build_python() {
+  local t0; t0=$(now_s)
+  log "docker build ${PYTHON_IMAGE} (--network host, apt from deb.debian.org) ..."
+  # Legacy builder (daemon 20.10, no buildx); the build needs no context.
+  DOCKER_BUILDKIT=0 docker build -q --network host --label "week.recipe=${RECIPE}" \
+      -t "$PYTHON_IMAGE" - >"${CACHE}/python-build.log" 2>&1 <<EOF || { tail -n 30 "${CACHE}/python-build.log" >&2; die "docker build ${PYTHON_IMAGE} failed; see ${CACHE}/python-build.log"; }
+FROM ${DEBIAN_IMAGE}
+# Like python:3.11-slim-bookworm, but with Debian's python3 (3.11.x in bookworm).
+ENV LANG=C.UTF-8
+RUN set -eux; \\
+    apt-get update; \\
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+        python3 python3-venv python3-pip ca-certificates netbase tzdata; \\
+    rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log; \\
+    # the official image's python is not Debian's: plain 'pip install' is allowed there
+    rm -f /usr/lib/python3*/EXTERNALLY-MANAGED; \\
+    for n in python:python3 python3:python3 pydoc:pydoc3 pip:pip3 pip3:pip3; do \\
+        ln -sf "/usr/bin/\${n#*:}" "/usr/local/bin/\${n%%:*}"; \\
+    done; \\
+    python --version; pip --version; \\
+    python -m venv /tmp/venv-check; /tmp/venv-check/bin/pip --version; rm -rf /tmp/venv-check; \\
+    rm -rf /root/.cache /tmp/*
+CMD ["python3"]
+EOF
+  log "built ${PYTHON_IMAGE} in $(( $(now_s) - t0 ))s"
+}
+
+T0=$(now_s)
+if [ "$MODE" != "" ] || ! image_ok "$DEBIAN_IMAGE"; then
+  build_debian
+  REBUILT_DEBIAN=1
+else
+  REBUILT_DEBIAN=0
+fi
+if [ "$MODE" != "" ] || [ "$REBUILT_DEBIAN" = 1 ] || ! image_ok "$PYTHON_IMAGE"; then
+  build_python
+fi
+
+for img in "$DEBIAN_IMAGE" "$PYTHON_IMAGE"; do
+  printf '%-40s %s\n' "$img" "$(human_size "$(docker image inspect -f '{{.Size}}' "$img")")"
+done
+log "done in $(( $(now_s) - T0 ))s"
