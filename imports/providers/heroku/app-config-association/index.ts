@@ -1,3 +1,4 @@
+// @ts-nocheck
 // https://registry.terraform.io/providers/heroku/heroku/5.3.2/docs/resources/app_config_association
 // generated from terraform resource schema
 

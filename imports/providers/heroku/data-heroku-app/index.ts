@@ -1,3 +1,4 @@
+// @ts-nocheck
 // https://registry.terraform.io/providers/heroku/heroku/5.3.2/docs/data-sources/app
 // generated from terraform resource schema
 
