@@ -1,4 +1,3 @@
-// @ts-nocheck
 // https://registry.terraform.io/providers/heroku/heroku/5.3.2/docs/resources/app_config_association
 // generated from terraform resource schema
 

@@ -1,4 +1,3 @@
-// @ts-nocheck
 // https://registry.terraform.io/providers/heroku/heroku/5.3.2/docs/data-sources/app
 // generated from terraform resource schema
 

@@ -1,4 +1,3 @@
-// @ts-nocheck
 // https://registry.terraform.io/providers/heroku/heroku/5.3.2/docs
 // generated from terraform resource schema
 
