@@ -1,0 +1,45 @@
+import * as path from "path";
+import { Construct } from "constructs";
+import { WORKLOADS } from "../paths";
+import type { PostgresService } from "./postgres-service";
+import type { PrivateNetwork } from "./private-network";
+import { WorkloadService } from "./workload-service";
+
+export interface ApiServiceProps {
+  readonly network: PrivateNetwork;
+  /** Where predictions are stored; the API waits for it to be healthy. */
+  readonly database: PostgresService;
+  /** @default 8080 */
+  readonly hostPort?: number;
+  /** @default 512 */
+  readonly memoryMiB?: number;
+}
+
+/** Port the API listens on inside its container. */
+export const API_PORT = 8000;
+
+/** TP3's prediction API (FastAPI), built from `lambdas-src/api`. */
+export class ApiService extends Construct {
+  readonly workload: WorkloadService;
+  /** URL of the API for other containers on the network. */
+  readonly internalUrl = `http://api:${API_PORT}`;
+  readonly url: string;
+  readonly docsUrl: string;
+
+  constructor(scope: Construct, id: string, props: ApiServiceProps) {
+    super(scope, id);
+    this.workload = new WorkloadService(this, "workload", {
+      network: props.network,
+      source: path.join(WORKLOADS, "api"),
+      alias: "api",
+      containerPort: API_PORT,
+      hostPort: props.hostPort ?? 8080,
+      memoryMiB: props.memoryMiB ?? 512,
+      healthPath: "/health",
+      env: [`DATABASE_URL=${props.database.url}`],
+      dependsOn: [props.database.service.container],
+    });
+    this.url = this.workload.service.hostUrl;
+    this.docsUrl = `${this.url}/docs`;
+  }
+}

@@ -1,0 +1,164 @@
+import * as fs from "fs";
+import * as path from "path";
+import { DataResource, Fn, TerraformLocal } from "cdktf";
+import { Construct } from "constructs";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { Volume } from "@cdktf/provider-docker/lib/volume";
+import { Password } from "@cdktf/provider-random/lib/password";
+import { WORKLOADS, fromStackDir } from "../paths";
+import type { PrivateNetwork } from "./private-network";
+import { ServiceContainer } from "./service-container";
+
+export interface PostgresServiceProps {
+  readonly network: PrivateNetwork;
+  /**
+   * Official image, pinned.
+   * @default postgres:17.6-bookworm
+   */
+  readonly image?: string;
+  /** @default 5432 */
+  readonly hostPort?: number;
+  /** @default 512 */
+  readonly memoryMiB?: number;
+  /**
+   * User and database written to a new `database.env`; an existing file wins.
+   * @default week
+   */
+  readonly user?: string;
+  /** @default week */
+  readonly database?: string;
+  /**
+   * Refuse to destroy the data volume.
+   * @default true
+   */
+  readonly protectVolume?: boolean;
+  /**
+   * The env file, relative to the project root.
+   * @default database.env
+   */
+  readonly envFile?: string;
+  /**
+   * SQL files run once, when the volume is new.
+   * @default - every .sql file in lambdas-src/database/initdb
+   */
+  readonly initScripts?: string[];
+}
+
+const DATA_VOLUME = "database-data";
+
+/** Where the official image keeps its data: PostgreSQL 18 moved it up a level. */
+export function postgresDataPath(image: string): string {
+  const major = /:(\d+)/.exec(image)?.[1];
+  return major !== undefined && Number(major) >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
+}
+
+/** Reads one `NAME=value` line of the env file at plan time, or falls back. */
+function envValue(content: string, name: string, fallback: string): string {
+  return Fn.try([Fn.trimspace(Fn.element(Fn.regex(`(?m)^[ \\t]*${name}[ \\t]*=([^\\r\\n]*)`, content), 0)), fallback]);
+}
+
+/**
+ * TP5's `database` service: the official PostgreSQL image, settings from `database.env`,
+ * the named volume `database-data`, a `pg_isready` healthcheck and the course's table.
+ *
+ * `database.env` is read by Terraform at plan time, never at synth, so its password
+ * stays out of `cdktf.out`. When the file is absent, a password is generated at apply
+ * time and the file is written (mode 0600); an existing file is never overwritten.
+ */
+export class PostgresService extends Construct {
+  readonly service: ServiceContainer;
+  readonly volume: Volume;
+  readonly user: string;
+  /** Sensitive. */
+  readonly password: string;
+  readonly database: string;
+  /** Connection URL for containers on the network (sensitive: it holds the password). */
+  readonly url: string;
+  readonly psqlCommand: string;
+  readonly dumpCommand: string;
+  readonly restoreCommand: string;
+
+  constructor(scope: Construct, id: string, props: PostgresServiceProps) {
+    super(scope, id);
+    const imageRef = props.image ?? "postgres:17.6-bookworm";
+    const envFile = fromStackDir(props.envFile ?? "database.env");
+    const initScripts =
+      props.initScripts ??
+      fs
+        .readdirSync(path.join(WORKLOADS, "database", "initdb"))
+        .filter((f) => f.endsWith(".sql"))
+        .sort()
+        .map((f) => path.join(WORKLOADS, "database", "initdb", f));
+
+    const exists = new TerraformLocal(this, "env_file_exists", Fn.fileexists(envFile));
+    const content = new TerraformLocal(this, "env_file", Fn.conditional(exists.expression, Fn.file(envFile), ""));
+    const generated = new Password(this, "password", { length: 32, special: false });
+
+    this.user = new TerraformLocal(this, "user", envValue(content.asString, "POSTGRES_USER", props.user ?? "week")).asString;
+    this.database = new TerraformLocal(this, "database", envValue(content.asString, "POSTGRES_DB", props.database ?? "week")).asString;
+    this.password = new TerraformLocal(
+      this,
+      "password_value",
+      Fn.sensitive(envValue(content.asString, "POSTGRES_PASSWORD", generated.result)),
+    ).asString;
+
+    new DataResource(this, "write_env_file", {
+      triggersReplace: { file_exists: exists.expression },
+      provisioners: [
+        {
+          type: "local-exec",
+          interpreter: ["/bin/sh", "-c"],
+          command:
+            'if [ -e "$ENV_FILE" ]; then echo "database.env exists: left as it is"; ' +
+            "else umask 077 && printf 'POSTGRES_USER=%s\\nPOSTGRES_PASSWORD=%s\\nPOSTGRES_DB=%s\\n' " +
+            '"$POSTGRES_USER" "$POSTGRES_PASSWORD" "$POSTGRES_DB" > "$ENV_FILE" && echo "wrote database.env (mode 0600)"; fi',
+          environment: {
+            ENV_FILE: envFile,
+            POSTGRES_USER: this.user,
+            POSTGRES_PASSWORD: this.password,
+            POSTGRES_DB: this.database,
+          },
+        },
+      ],
+    });
+
+    this.volume = new Volume(this, "data", {
+      name: DATA_VOLUME,
+      labels: [{ label: "course", value: "week" }],
+      lifecycle: { preventDestroy: props.protectVolume ?? true },
+    });
+    const image = new Image(this, "image", { name: imageRef, keepLocally: true });
+
+    this.service = new ServiceContainer(this, "service", {
+      network: props.network,
+      alias: "database",
+      image: image.imageId,
+      containerPort: 5432,
+      hostPort: props.hostPort ?? 5432,
+      memoryMiB: props.memoryMiB ?? 512,
+      env: [`POSTGRES_USER=${this.user}`, `POSTGRES_PASSWORD=${this.password}`, `POSTGRES_DB=${this.database}`],
+      volumes: [{ volumeName: this.volume.name, containerPath: postgresDataPath(imageRef) }],
+      uploads: initScripts.map((file) => ({
+        file: `/docker-entrypoint-initdb.d/${path.basename(file)}`,
+        content: fs.readFileSync(file, "utf8"),
+      })),
+      healthcheck: {
+        // TCP, not the socket: the image's temporary init server listens on the socket only.
+        test: ["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'],
+        interval: "5s",
+        timeout: "3s",
+        retries: 12,
+        startPeriod: "10s",
+      },
+      waitUntilHealthy: true,
+    });
+
+    const container = this.service.container.name;
+    this.url = Fn.sensitive(
+      `postgresql://${this.user}:${Fn.urlencode(this.password)}@database:5432/${this.database}`,
+    );
+    this.psqlCommand = `docker exec -it ${container} psql -U ${this.user} -d ${this.database}`;
+    this.dumpCommand = `docker exec ${container} pg_dump -U ${this.user} -d ${this.database} --format=custom > week.dump`;
+    this.restoreCommand = `docker exec -i ${container} pg_restore -U ${this.user} -d ${this.database} --clean --if-exists --no-owner < week.dump`;
+  }
+}

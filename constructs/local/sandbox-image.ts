@@ -1,0 +1,151 @@
+import * as path from "path";
+import { Construct } from "constructs";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { WORKLOADS } from "../paths";
+import { BuildContext } from "../shared/build-context";
+
+export interface SandboxImageProps {
+  /**
+   * Pinned Ubuntu base. Tests substitute a local stand-in through the BASE_IMAGE build argument.
+   * @default ubuntu:24.04
+   */
+  readonly baseImage?: string;
+  /**
+   * Non-root user that runs Jupyter.
+   * @default student
+   */
+  readonly user?: string;
+  /** git user.name of that user. */
+  readonly gitUserName: string;
+  /** git user.email of that user. */
+  readonly gitUserEmail: string;
+  /**
+   * Repository cloned into the workspace at start.
+   * @default - nothing is cloned
+   */
+  readonly gitRepositoryUrl?: string;
+  /**
+   * TP1 bonus: a Python 3.8 virtual environment with TensorFlow and scikit-learn,
+   * registered as a Jupyter kernel.
+   * @default false
+   */
+  readonly deepLearningKernel?: boolean;
+  /** @default 3.8 */
+  readonly deepLearningPythonVersion?: string;
+  /** @default 2.13.1 */
+  readonly tensorflowVersion?: string;
+  /** @default 1.3.2 */
+  readonly scikitLearnVersion?: string;
+  /**
+   * Folder holding requirements.txt, entrypoint.sh and jupyter_server_config.py.
+   * @default lambdas-src/sandbox
+   */
+  readonly runtimeDir?: string;
+}
+
+/** The port Jupyter listens on inside the sandbox, as the course asks. */
+export const SANDBOX_PORT = 8000;
+export const SANDBOX_VENV = "/opt/venv";
+const UV_VERSION = "0.9.5";
+const DL_KERNEL_IPYKERNEL = "6.29.5";
+
+/** Quotes a value for a Dockerfile ENV line. */
+function envValue(value: string): string {
+  return JSON.stringify(value).replace(/\$/g, "\\$");
+}
+
+/** The TP1 Dockerfile, rendered from typed props. */
+export function renderSandboxDockerfile(props: SandboxImageProps): string {
+  const user = props.user ?? "student";
+  const home = `/home/${user}`;
+  const lines = [
+    "# The TP1 data-science sandbox, rendered by constructs/local/sandbox-image.ts: edit the props, not this file.",
+    `ARG BASE_IMAGE=${props.baseImage ?? "ubuntu:24.04"}`,
+    "FROM ${BASE_IMAGE}",
+    "",
+    "# PIP_INDEX_URL lets an offline build use a local mirror; it is not kept in the image.",
+    "ARG PIP_INDEX_URL=https://pypi.org/simple",
+    "ARG PIP_TRUSTED_HOST=",
+    "ARG DEBIAN_FRONTEND=noninteractive",
+    "RUN apt-get update \\",
+    " && apt-get install -y --no-install-recommends python3 python3-pip python3-venv vim git ca-certificates tini \\",
+    " && rm -rf /var/lib/apt/lists/*",
+    "",
+    "# Ubuntu 24.04's system Python refuses pip installs (PEP 668): everything goes into a virtual environment.",
+    `RUN python3 -m venv ${SANDBOX_VENV}`,
+    `ENV VIRTUAL_ENV=${SANDBOX_VENV} PATH=${SANDBOX_VENV}/bin:$PATH`,
+    "COPY requirements.txt /tmp/requirements.txt",
+    "RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt",
+  ];
+  if (props.deepLearningKernel ?? false) {
+    const py = props.deepLearningPythonVersion ?? "3.8";
+    lines.push(
+      "",
+      `# TP1 bonus: Python ${py} with TensorFlow and scikit-learn, as the "deep-learning" ipykernel.`,
+      "ENV UV_PYTHON_INSTALL_DIR=/opt/uv-python",
+      `RUN pip install --no-cache-dir uv==${UV_VERSION} \\`,
+      ` && uv python install ${py} \\`,
+      ` && uv venv --python ${py} /opt/deep-learning \\`,
+      ` && uv pip install --no-cache --python /opt/deep-learning/bin/python tensorflow==${props.tensorflowVersion ?? "2.13.1"} scikit-learn==${props.scikitLearnVersion ?? "1.3.2"} ipykernel==${DL_KERNEL_IPYKERNEL} \\`,
+      ` && /opt/deep-learning/bin/python -m ipykernel install --prefix ${SANDBOX_VENV} --name deep-learning --display-name "Python ${py} (deep learning)" \\`,
+      " && pip uninstall -y uv",
+    );
+  }
+  lines.push(
+    "",
+    "COPY entrypoint.sh /usr/local/bin/sandbox-entrypoint",
+    "COPY jupyter_server_config.py /etc/jupyter/jupyter_server_config.py",
+    `RUN chmod 0755 /usr/local/bin/sandbox-entrypoint && useradd --create-home --shell /bin/bash ${user} \\`,
+    ` && mkdir -p ${home}/workspace && chown ${user}:${user} ${home}/workspace`,
+    "",
+    "# The git identity is not secret; a credential, if any, comes at run time as GIT_TOKEN.",
+    `ENV GIT_USER_NAME=${envValue(props.gitUserName)} \\`,
+    `    GIT_USER_EMAIL=${envValue(props.gitUserEmail)} \\`,
+    `    GIT_REPO_URL=${envValue(props.gitRepositoryUrl ?? "")} \\`,
+    `    WORKSPACE=${home}/workspace \\`,
+    `    JUPYTER_PORT=${SANDBOX_PORT}`,
+    `USER ${user}`,
+    `WORKDIR ${home}/workspace`,
+    `EXPOSE ${SANDBOX_PORT}`,
+    `HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${SANDBOX_PORT}/api', timeout=4)"]`,
+    'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/sandbox-entrypoint"]',
+    "",
+  );
+  return lines.join("\n");
+}
+
+/** The TP1 sandbox image, built from its rendered Dockerfile and `lambdas-src/sandbox`. */
+export class SandboxImage extends Construct {
+  readonly image: Image;
+  readonly dockerfile: string;
+  readonly context: BuildContext;
+  readonly user: string;
+  readonly workspace: string;
+
+  constructor(scope: Construct, id: string, props: SandboxImageProps) {
+    super(scope, id);
+    if (props.gitUserName.trim() === "" || /[\r\n]/.test(props.gitUserName)) {
+      throw new Error(`${this.node.path}: gitUserName must be a non-empty single line, got ${JSON.stringify(props.gitUserName)}`);
+    }
+    if (!/^[^@\s]+@[^@\s]+$/.test(props.gitUserEmail)) {
+      throw new Error(`${this.node.path}: gitUserEmail must be an e-mail address, got ${JSON.stringify(props.gitUserEmail)}`);
+    }
+    if (props.user === "root") {
+      throw new Error(`${this.node.path}: user must not be root, got "root"`);
+    }
+    this.user = props.user ?? "student";
+    this.workspace = `/home/${this.user}/workspace`;
+    this.dockerfile = renderSandboxDockerfile(props);
+    this.context = new BuildContext(this, "context", {
+      source: props.runtimeDir ?? path.join(WORKLOADS, "sandbox"),
+      include: ["requirements.txt", "entrypoint.sh", "jupyter_server_config.py"],
+      files: { Dockerfile: this.dockerfile },
+    });
+    this.image = new Image(this, "image", {
+      name: `week-sandbox:${this.context.tag}`,
+      keepLocally: false,
+      buildAttribute: { context: this.context.path, dockerfile: "Dockerfile" },
+      triggers: { context: this.context.hash },
+    });
+  }
+}

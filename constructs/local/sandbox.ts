@@ -1,0 +1,76 @@
+import { TerraformVariable } from "cdktf";
+import { Construct } from "constructs";
+import { Volume } from "@cdktf/provider-docker/lib/volume";
+import { GeneratedSecret } from "../shared/generated-secret";
+import type { PrivateNetwork } from "./private-network";
+import { SANDBOX_PORT, SandboxImage, type SandboxImageProps } from "./sandbox-image";
+import { ServiceContainer } from "./service-container";
+
+export interface SandboxProps extends SandboxImageProps {
+  readonly network: PrivateNetwork;
+  /** @default 8000 */
+  readonly hostPort?: number;
+  /** @default 4096 */
+  readonly memoryMiB?: number;
+  /**
+   * Refuse to destroy the notebooks' volume.
+   * @default true
+   */
+  readonly protectVolume?: boolean;
+}
+
+/**
+ * TP1's sandbox running: Jupyter Notebook behind a token, notebooks on a named volume so
+ * they survive a redeploy, and a git credential that reaches the container only at run time.
+ */
+export class Sandbox extends Construct {
+  readonly image: SandboxImage;
+  readonly service: ServiceContainer;
+  readonly workspaceVolume: Volume;
+  /** Jupyter's token (sensitive): `TF_VAR_jupyter_token`, or generated. */
+  readonly token: string;
+  /** The URL to open, without the token. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: SandboxProps) {
+    super(scope, id);
+    this.image = new SandboxImage(this, "image", props);
+    this.token = new GeneratedSecret(this, "token", {
+      variableName: "jupyter_token",
+      description: "Jupyter's access token.",
+      length: 48,
+    }).value;
+    const gitToken = new TerraformVariable(this, "git_token", {
+      type: "string",
+      default: "",
+      nullable: false,
+      sensitive: true,
+      description: "Token for cloning the course repository over https, passed to the container at run time only.",
+    });
+    gitToken.overrideLogicalId("git_token");
+
+    this.workspaceVolume = new Volume(this, "workspace", {
+      name: "workspace-data",
+      labels: [{ label: "course", value: "week" }],
+      lifecycle: { preventDestroy: props.protectVolume ?? true },
+    });
+    this.service = new ServiceContainer(this, "service", {
+      network: props.network,
+      alias: "sandbox",
+      image: this.image.image.imageId,
+      containerPort: SANDBOX_PORT,
+      hostPort: props.hostPort ?? SANDBOX_PORT,
+      memoryMiB: props.memoryMiB ?? 4096,
+      env: [`JUPYTER_TOKEN=${this.token}`, `GIT_TOKEN=${gitToken.stringValue}`],
+      volumes: [{ volumeName: this.workspaceVolume.name, containerPath: this.image.workspace }],
+      healthcheck: {
+        test: ["CMD", "python", "-c", `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${SANDBOX_PORT}/api', timeout=4)`],
+        interval: "15s",
+        timeout: "5s",
+        retries: 3,
+        startPeriod: "30s",
+      },
+    });
+    this.url = `${this.service.hostUrl}/tree`;
+  }
+}

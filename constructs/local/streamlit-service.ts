@@ -1,0 +1,40 @@
+import * as path from "path";
+import { Construct } from "constructs";
+import { WORKLOADS } from "../paths";
+import type { ApiService } from "./api-service";
+import type { PrivateNetwork } from "./private-network";
+import { WorkloadService } from "./workload-service";
+
+export interface StreamlitServiceProps {
+  readonly network: PrivateNetwork;
+  /** The API the app asks for predictions. */
+  readonly api: ApiService;
+  /** @default 8501 */
+  readonly hostPort?: number;
+  /** @default 512 */
+  readonly memoryMiB?: number;
+}
+
+export const STREAMLIT_PORT = 8501;
+
+/** TP2's Streamlit app, built from `lambdas-src/streamlit`, asking the API for predictions. */
+export class StreamlitService extends Construct {
+  readonly workload: WorkloadService;
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: StreamlitServiceProps) {
+    super(scope, id);
+    this.workload = new WorkloadService(this, "workload", {
+      network: props.network,
+      source: path.join(WORKLOADS, "streamlit"),
+      alias: "streamlit",
+      containerPort: STREAMLIT_PORT,
+      hostPort: props.hostPort ?? STREAMLIT_PORT,
+      memoryMiB: props.memoryMiB ?? 512,
+      healthPath: "/_stcore/health",
+      env: [`API_URL=${props.api.internalUrl}`],
+      dependsOn: [props.api.workload.service.container],
+    });
+    this.url = this.workload.service.hostUrl;
+  }
+}

@@ -1,0 +1,72 @@
+import * as fs from "fs";
+import * as path from "path";
+import { Construct } from "constructs";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import type { ITerraformDependable } from "cdktf";
+import { BuildContext } from "../shared/build-context";
+import type { PrivateNetwork } from "./private-network";
+import { ServiceContainer } from "./service-container";
+
+export interface WorkloadServiceProps {
+  readonly network: PrivateNetwork;
+  /** Folder of the workload, with its Dockerfile. */
+  readonly source: string;
+  /** Name on the network, and of the image. */
+  readonly alias: string;
+  readonly containerPort: number;
+  readonly hostPort: number;
+  readonly memoryMiB: number;
+  /** Path probed by the healthcheck. */
+  readonly healthPath: string;
+  /** @default - none */
+  readonly env?: string[];
+  /** @default - none */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * A workload from `lambdas-src/` built from its own Dockerfile and run on the network,
+ * with a healthcheck that asks the service itself over HTTP.
+ */
+export class WorkloadService extends Construct {
+  readonly context: BuildContext;
+  readonly image: Image;
+  readonly service: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: WorkloadServiceProps) {
+    super(scope, id);
+    if (!fs.existsSync(path.join(props.source, "Dockerfile"))) {
+      throw new Error(`${this.node.path}: source must hold a Dockerfile, got ${JSON.stringify(props.source)}`);
+    }
+    this.context = new BuildContext(this, "context", { source: props.source });
+    this.image = new Image(this, "image", {
+      name: `week-${props.alias}:${this.context.tag}`,
+      keepLocally: false,
+      buildAttribute: { context: this.context.path, dockerfile: "Dockerfile" },
+      triggers: { context: this.context.hash },
+    });
+    this.service = new ServiceContainer(this, "service", {
+      network: props.network,
+      alias: props.alias,
+      image: this.image.imageId,
+      containerPort: props.containerPort,
+      hostPort: props.hostPort,
+      memoryMiB: props.memoryMiB,
+      env: [`PORT=${props.containerPort}`, ...(props.env ?? [])],
+      healthcheck: {
+        test: [
+          "CMD",
+          "python",
+          "-c",
+          `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${props.containerPort}${props.healthPath}', timeout=4)`,
+        ],
+        interval: "10s",
+        timeout: "5s",
+        retries: 3,
+        startPeriod: "20s",
+      },
+      waitUntilHealthy: true,
+      dependsOn: props.dependsOn,
+    });
+  }
+}
