@@ -73,7 +73,7 @@ export const networkSchema = z
       .string({ error: "must be a Docker network name (letters, digits, . _ -)" })
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { error: "must be a Docker network name (letters, digits, . _ -)" })
       .default("week")
-      .describe("Name of the private Docker network, also the prefix of container and volume names. @default week"),
+      .describe("Name of the private Docker network, also the prefix of container names. @default week"),
     publishOnAllInterfaces: z
       .boolean({ error: "must be true or false" })
       .default(false)

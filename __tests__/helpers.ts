@@ -1,0 +1,52 @@
+import { App, Testing, TerraformStack } from "cdktf";
+import { parseWeekConfig } from "../config/load";
+import type { WeekConfig, WeekConfigInput } from "../config/schema";
+
+/** The configuration with every default, plus `overrides`. */
+export function weekConfig(overrides: WeekConfigInput = {}): WeekConfig {
+  return parseWeekConfig(overrides, "test configuration");
+}
+
+/** A fresh app the way tests want it (no crash reports, stable ids). */
+export function testApp(): App {
+  return Testing.app();
+}
+
+/** Synthesises a stack to its Terraform JSON, parsed. */
+export function synthJson(stack: TerraformStack): SynthOutput {
+  return JSON.parse(Testing.synth(stack)) as SynthOutput;
+}
+
+/** The synthesised JSON with build-context hashes masked, so that a change in a Python workload does not churn every snapshot. */
+export function stableSynth(stack: TerraformStack): string {
+  const json = Testing.synth(stack);
+  const hashes = new Set<string>();
+  for (const match of json.matchAll(/assets\/[^/"]+\/([A-F0-9]{32,})/g)) hashes.add(match[1]);
+  let stable = json;
+  for (const hash of hashes) {
+    stable = stable.split(hash).join("<context-hash>").split(hash.slice(0, 12).toLowerCase()).join("<context-tag>");
+  }
+  return stable;
+}
+
+export type SynthOutput = {
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, { value: unknown; sensitive?: boolean; description?: string }>;
+  variable?: Record<string, { sensitive?: boolean; default?: unknown; type?: string }>;
+  locals?: Record<string, unknown>;
+  provider?: Record<string, unknown>;
+  terraform?: Record<string, unknown>;
+};
+
+/** Every resource of one type, by name. */
+export function resourcesOf(out: SynthOutput, type: string): Record<string, Record<string, unknown>> {
+  return out.resource?.[type] ?? {};
+}
+
+/** The single resource of a type; fails when there are none or several. */
+export function onlyResource(out: SynthOutput, type: string): Record<string, unknown> {
+  const all = Object.values(resourcesOf(out, type));
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+}

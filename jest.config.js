@@ -1,0 +1,10 @@
+/** Transpile-only (swc): type checking is `npm run typecheck`, once, not per test file. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+  setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+  snapshotFormat: { escapeString: false, printBasicPrototype: false },
+  testTimeout: 30000,
+};
