@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Entrypoint of the TP1 data-science sandbox: configure git for the container's user, clone the
+# course repository into the workspace, then exec Jupyter Notebook (or the command given as
+# arguments, e.g. `bash`; the checks below apply to it as well).
+#
+# Environment (read at run time; nothing here is baked into an image layer):
+#   GIT_USER_NAME, GIT_USER_EMAIL  required: git identity of the container's user
+#   JUPYTER_TOKEN                  required: Jupyter's access token (Jupyter never runs without one)
+#   GIT_REPO_URL                   optional: repository cloned into $WORKSPACE/<repo-name>
+#   GIT_TOKEN                      optional secret: https credential for GIT_REPO_URL's host, served
+#                                  from the environment by a git credential helper, never stored
+#   GIT_TOKEN_USER                 optional: user name sent with GIT_TOKEN (default x-access-token)
+#   WORKSPACE                      default $HOME/workspace: Jupyter's root directory
+#   JUPYTER_PORT                   default 8000
+set -euo pipefail
+
+info() { printf 'sandbox: %s\n' "$*" >&2; }
+warn() { printf 'sandbox: warning: %s\n' "$*" >&2; }
+die() {
+  printf 'sandbox: error: %s\n' "$*" >&2
+  exit 64
+}
+
+# The helper prints the token from the environment of the git process that asks for it: the
+# token never reaches a file, a remote URL or a command line. It is registered only for the
+# scheme and host of GIT_REPO_URL, so git never offers the token to another server.
+# shellcheck disable=SC2016 # expanded by the helper's shell, on each use
+readonly CREDENTIAL_HELPER='!f() { if [ "$1" = get ] && [ -n "${GIT_TOKEN:-}" ]; then printf "username=%s\npassword=%s\n" "${GIT_TOKEN_USER:-x-access-token}" "$GIT_TOKEN"; fi; }; f'
+
+# Prints the last path segment of a git URL without .git: the folder `git clone` would create.
+repo_name() {
+  local name=$1
+  while [[ "$name" == */ ]]; do name=${name%/}; done
+  name=${name%.git}
+  name=${name##*/}
+  name=${name##*:}
+  printf '%s' "$name"
+}
+
+configure_credentials() {
+  local url=$1 origin key
+  # Forget the helper a previous start registered (maybe for another host).
+  while IFS= read -r key; do
+    git config --global --fixed-value --unset-all "$key" "$CREDENTIAL_HELPER"
+  done < <(git config --global --fixed-value --name-only \
+    --get-regexp '^credential\..*\.helper$' "$CREDENTIAL_HELPER")
+  [[ -n "${GIT_TOKEN:-}" ]] || return 0
+  if [[ "$url" =~ ^(https?://)([^/@]*@)?([^/]+) ]]; then
+    origin="${BASH_REMATCH[1]}${BASH_REMATCH[3]}"
+    git config --global --add "credential.${origin}.helper" "$CREDENTIAL_HELPER"
+    info "git credential helper set for $origin (the token stays in the environment)"
+  else
+    warn "GIT_TOKEN is set but not used: it only serves an http(s) GIT_REPO_URL"
+  fi
+}
+
+clone_repository() {
+  local url=$1 name target
+  if [[ "$url" =~ ^[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/@]*@ ]]; then
+    warn "GIT_REPO_URL contains a password or token, not cloning it: put the token in GIT_TOKEN"
+    return 0
+  fi
+  name=$(repo_name "$url")
+  if [[ -z "$name" || "$name" == . || "$name" == .. ]]; then
+    warn "cannot tell a folder name from GIT_REPO_URL '$url', not cloning it"
+    return 0
+  fi
+  target="$WORKSPACE/$name"
+  if [[ -d "$target/.git" ]]; then
+    info "$target is already a clone, leaving it as it is (no pull, no reset)"
+    return 0
+  fi
+  if [[ -e "$target" ]]; then
+    warn "$target exists and is not a git repository, not cloning into it"
+    return 0
+  fi
+  info "cloning $url into $target"
+  if ! GIT_TERMINAL_PROMPT=0 git clone --quiet -- "$url" "$target"; then
+    warn "could not clone $url into $target; Jupyter starts without it (check GIT_REPO_URL and GIT_TOKEN)"
+  fi
+}
+
+main() {
+  local token=${JUPYTER_TOKEN:-}
+  [[ -n "${token//[[:space:]]/}" ]] ||
+    die "JUPYTER_TOKEN is empty or not set: set it to a long random secret; Jupyter never runs without authentication"
+  [[ -n "${GIT_USER_NAME:-}" ]] || die "GIT_USER_NAME is empty or not set: set it to the name your commits should carry"
+  [[ -n "${GIT_USER_EMAIL:-}" ]] || die "GIT_USER_EMAIL is empty or not set: set it to the e-mail address your commits should carry"
+
+  WORKSPACE=${WORKSPACE:-$HOME/workspace}
+  JUPYTER_PORT=${JUPYTER_PORT:-8000}
+  if ! [[ "$JUPYTER_PORT" =~ ^[0-9]{1,5}$ ]] || ((10#$JUPYTER_PORT < 1 || 10#$JUPYTER_PORT > 65535)); then
+    die "JUPYTER_PORT must be a port number between 1 and 65535, got '$JUPYTER_PORT'"
+  fi
+  mkdir -p -- "$WORKSPACE" || die "cannot create WORKSPACE '$WORKSPACE'"
+
+  git config --global user.name "$GIT_USER_NAME"
+  git config --global user.email "$GIT_USER_EMAIL"
+  info "git identity: $GIT_USER_NAME <$GIT_USER_EMAIL>"
+
+  local url=${GIT_REPO_URL:-}
+  configure_credentials "$url"
+  if [[ -n "$url" ]]; then
+    clone_repository "$url"
+  else
+    info "GIT_REPO_URL is not set, nothing to clone"
+  fi
+
+  cd -- "$WORKSPACE"
+  export WORKSPACE JUPYTER_PORT
+  if (($# > 0)); then
+    exec "$@"
+  fi
+  # ip, port, token and browser come from jupyter_server_config.py.
+  exec jupyter notebook --ServerApp.root_dir="$WORKSPACE"
+}
+
+main "$@"
