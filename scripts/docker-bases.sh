@@ -23,7 +23,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "${HERE}/lib-docker.sh"
 
 # Bump when the recipe below changes: images with another label get rebuilt.
-RECIPE=1
+RECIPE=2
 DEBIAN_IMAGE="week-local/debian:bookworm"
 PYTHON_IMAGE="week-local/python:3.11-slim-bookworm"
 SUITE=bookworm
@@ -124,7 +124,12 @@ EOF
   rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb \
          "$r"/var/cache/apt/archives/partial/* "$r"/var/cache/debconf/*-old "$r"/var/lib/dpkg/*-old \
          "$r"/var/log/apt/* "$r"/var/log/*.log "$r"/debootstrap "$r"/tmp/* "$r"/var/tmp/* "$r"/root/.bash_history
-  mkdir -p "$r/var/lib/apt/lists/partial"
+  # apt downloads as _apt into these (as in the official images); root-owned ones make
+  # every apt-get in a build warn "Download is performed unsandboxed as root".
+  local apt_uid; apt_uid=$(awk -F: '$1 == "_apt" {print $3}' "$r/etc/passwd")
+  mkdir -p "$r/var/lib/apt/lists/partial" "$r/var/cache/apt/archives/partial"
+  chown "${apt_uid:-42}:0" "$r/var/lib/apt/lists/partial" "$r/var/cache/apt/archives/partial"
+  chmod 700 "$r/var/lib/apt/lists/partial" "$r/var/cache/apt/archives/partial"
   # Host identity: docker bind-mounts these at run time.
   : >"$r/etc/resolv.conf"; : >"$r/etc/machine-id"; rm -f "$r/etc/hostname"
   printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$r/etc/hosts"
@@ -182,6 +187,17 @@ EOF
   log "built ${PYTHON_IMAGE} in $(( $(now_s) - t0 ))s"
 }
 
+# drop_old NAME OLD_ID : after a rebuild, remove the image NAME used to point to
+# (never forced: kept if a container or another image still uses it).
+drop_old() {
+  local new; new=$(docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)
+  if [ -n "$2" ] && [ "$2" != "$new" ]; then
+    docker rmi "$2" >/dev/null 2>&1 && log "removed the previous $1 ($2)" || true
+  fi
+}
+OLD_DEBIAN=$(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE" 2>/dev/null || true)
+OLD_PYTHON=$(docker image inspect -f '{{.Id}}' "$PYTHON_IMAGE" 2>/dev/null || true)
+
 T0=$(now_s)
 if [ "$MODE" != "" ] || ! image_ok "$DEBIAN_IMAGE"; then
   build_debian
@@ -192,6 +208,11 @@ fi
 if [ "$MODE" != "" ] || [ "$REBUILT_DEBIAN" = 1 ] || ! image_ok "$PYTHON_IMAGE"; then
   build_python
 fi
+
+drop_old "$PYTHON_IMAGE" "$OLD_PYTHON"
+drop_old "$DEBIAN_IMAGE" "$OLD_DEBIAN"
+# tarballs of older recipes
+find "$CACHE" -maxdepth 1 -name "debian-${SUITE}-minbase-r*.tar" ! -name "$(basename "$TARBALL")" -delete
 
 for img in "$DEBIAN_IMAGE" "$PYTHON_IMAGE"; do
   printf '%-40s %s\n' "$img" "$(human_size "$(docker image inspect -f '{{.Size}}' "$img")")"
