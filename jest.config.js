@@ -4,6 +4,8 @@ module.exports = {
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+  globalSetup: "<rootDir>/__tests__/global-setup.js",
+  globalTeardown: "<rootDir>/__tests__/global-teardown.js",
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 30000,

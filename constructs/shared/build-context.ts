@@ -17,6 +17,27 @@ const GENERATED = new Set([
 ]);
 const GENERATED_SUFFIXES = [".pyc", ".joblib", ".sqlite3", ".db"];
 
+let stagingRoot: string | undefined;
+
+/**
+ * One folder per process for staged contexts, removed when the process exits
+ * (`WEEK_STAGING_DIR` names one that its owner removes, as the test run does).
+ */
+function stagingFolder(): string {
+  if (stagingRoot === undefined) {
+    const given = process.env.WEEK_STAGING_DIR;
+    if (given !== undefined) {
+      fs.mkdirSync(given, { recursive: true });
+      stagingRoot = given;
+    } else {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), "week-contexts-"));
+      process.once("exit", () => fs.rmSync(root, { recursive: true, force: true }));
+      stagingRoot = root;
+    }
+  }
+  return fs.mkdtempSync(path.join(stagingRoot, "context-"));
+}
+
 function isGenerated(name: string): boolean {
   return GENERATED.has(name) || GENERATED_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
@@ -57,7 +78,7 @@ export class BuildContext extends Construct {
     if (!fs.existsSync(props.source) || !fs.statSync(props.source).isDirectory()) {
       throw new Error(`${this.node.path}: build context source must be a folder, got ${JSON.stringify(props.source)}`);
     }
-    this.stagedAt = fs.mkdtempSync(path.join(os.tmpdir(), "week-context-"));
+    this.stagedAt = stagingFolder();
     for (const relative of props.include ?? ["."]) {
       const from = path.join(props.source, relative);
       if (!fs.existsSync(from)) {
