@@ -21,7 +21,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-docker.sh"
 
-DOCKERD_FLAGS="${DOCKERD_FLAGS:---iptables=false --storage-driver=vfs}"
+DOCKERD_FLAGS="${DOCKERD_FLAGS:---iptables=false --ip-forward=false --storage-driver=vfs}"
 DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
 DOCKERD_WAIT="${DOCKERD_WAIT:-60}"
 
