@@ -6,18 +6,26 @@
 #
 # - If `docker info` already answers: print the version line, exit 0.
 # - Else: apt-get install docker.io if dockerd is missing, start
-#     dockerd $DOCKERD_FLAGS   (default: --iptables=false --storage-driver=vfs)
+#     dockerd $DOCKERD_FLAGS
+#       (default: --iptables=false --ip-forward=false --storage-driver=vfs)
 #   detached, logging to $DOCKERD_LOG (default /tmp/dockerd.log), wait up to
 #   $DOCKERD_WAIT seconds (default 60) for `docker info`.
 # Nothing destructive: it never stops, restarts or prunes an engine.
 #
-# Why these flags: no iptables on the host/CI machine kind (and no NAT wanted):
-# --iptables=false leaves the host firewall alone; published ports still work
-# through docker-proxy (userland proxy, on by default), containers on a
-# user-defined bridge still reach each other by name (embedded DNS sets up its
-# rules inside the container's own netns). Containers have no outbound network
-# (no MASQUERADE): builds that need apt/pip use `docker build --network host`.
-# vfs: overlayfs-on-this-rootfs is not something to rely on here; vfs always works.
+# Why these flags (checked with `check-net`):
+# - --iptables=false: the host has no iptables rules to manage and no NAT is
+#   wanted. Still works without any extra flag: published ports
+#   (`-p 127.0.0.1:X:Y`) through docker-proxy (userland proxy, on by default),
+#   and containers on a user-defined bridge reaching each other by name
+#   (embedded DNS 127.0.0.11; its rules live inside the container's netns).
+# - --ip-forward=false: dockerd would otherwise turn on net.ipv4.ip_forward and
+#   the host would route un-NATed container packets (private source address)
+#   out of the machine. With it, bridge containers reach only each other and
+#   the host; `docker run` prints "WARNING: IPv4 forwarding is disabled.
+#   Networking will not work." -- expected, ignore it.
+#   So builds that need apt/pip use `docker build --network host`.
+# - --storage-driver=vfs: always works on this rootfs; slow and disk-hungry
+#   (every layer is a full copy), so keep images few.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-docker.sh"
 
