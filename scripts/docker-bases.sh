@@ -34,7 +34,7 @@ TARBALL="${CACHE}/debian-${SUITE}-minbase-r${RECIPE}.tar"
 MODE="${1:-}"
 case "$MODE" in
   ""|--rebuild|--refresh) ;;
-  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+  -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) die "unknown option '$MODE' (use --rebuild or --refresh)" ;;
 esac
 

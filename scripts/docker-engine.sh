@@ -118,6 +118,6 @@ check_net() {
 case "${1:-up}" in
   up|start|"") ensure_engine ;;
   check-net) ensure_engine; check_net ;;
-  -h|--help|help) sed -n '2,20p' "$0" ;;
+  -h|--help|help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
   *) die "unknown command '$1' (use: up | check-net)" ;;
 esac

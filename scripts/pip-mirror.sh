@@ -142,5 +142,5 @@ case "${1:-}" in
   stop) stop ;;
   status) if serving; then echo "serving ${DIR} at $(url_of "$PORT") (pid ${PID})"; else echo "not running"; exit 1; fi ;;
   check) check ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
 esac
