@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DataResource, Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
+import { suppress } from "../../policies/suppress";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
@@ -127,6 +128,9 @@ export class PostgresService extends Construct {
       labels: [{ label: "course", value: "week" }],
       lifecycle: { preventDestroy: props.protectVolume ?? true },
     });
+    if (!(props.protectVolume ?? true)) {
+      suppress(this.volume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
+    }
     const image = new Image(this, "image", { name: imageRef, keepLocally: true });
 
     this.service = new ServiceContainer(this, "service", {

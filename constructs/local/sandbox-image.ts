@@ -65,7 +65,6 @@ export function renderSandboxDockerfile(props: SandboxImageProps): string {
     "",
     "# PIP_INDEX_URL lets an offline build use a local mirror; it is not kept in the image.",
     "ARG PIP_INDEX_URL=https://pypi.org/simple",
-    "ARG PIP_TRUSTED_HOST=",
     "ARG DEBIAN_FRONTEND=noninteractive",
     "RUN apt-get update \\",
     " && apt-get install -y --no-install-recommends python3 python3-pip python3-venv vim git ca-certificates tini \\",

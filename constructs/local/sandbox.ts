@@ -1,5 +1,6 @@
 import { TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
+import { suppress } from "../../policies/suppress";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { GeneratedSecret } from "../shared/generated-secret";
 import type { PrivateNetwork } from "./private-network";
@@ -54,6 +55,9 @@ export class Sandbox extends Construct {
       labels: [{ label: "course", value: "week" }],
       lifecycle: { preventDestroy: props.protectVolume ?? true },
     });
+    if (!(props.protectVolume ?? true)) {
+      suppress(this.workspaceVolume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
+    }
     this.service = new ServiceContainer(this, "service", {
       network: props.network,
       alias: "sandbox",

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { Container, ContainerHealthcheck, ContainerUpload, ContainerVolumes } from "@cdktf/provider-docker/lib/container";
 import type { ITerraformDependable } from "cdktf";
+import { suppress } from "../../policies/suppress";
 import type { PrivateNetwork } from "./private-network";
 
 export interface ServiceContainerProps {
@@ -75,6 +76,9 @@ export class ServiceContainer extends Construct {
       waitTimeout: 120,
       dependsOn: props.dependsOn,
     });
+    if (props.network.publishAddress !== "127.0.0.1") {
+      suppress(this.container, "WEEK-DOCKER-002", "network.publishOnAllInterfaces is true in the configuration: the teacher opened the ports on purpose");
+    }
     this.hostUrl = `http://${props.network.hostAddress}:${props.hostPort}`;
   }
 }

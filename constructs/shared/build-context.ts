@@ -72,12 +72,15 @@ export class BuildContext extends Construct {
   readonly hash: string;
   /** Folder the context was staged in at synth time. */
   readonly stagedAt: string;
+  /** Folder the context was made from. */
+  readonly source: string;
 
   constructor(scope: Construct, id: string, props: BuildContextProps) {
     super(scope, id);
     if (!fs.existsSync(props.source) || !fs.statSync(props.source).isDirectory()) {
       throw new Error(`${this.node.path}: build context source must be a folder, got ${JSON.stringify(props.source)}`);
     }
+    this.source = props.source;
     this.stagedAt = stagingFolder();
     for (const relative of props.include ?? ["."]) {
       const from = path.join(props.source, relative);

@@ -1,0 +1,40 @@
+import type { PolicyRule } from "./rule";
+import { dockerContainerLimits } from "./rules/docker-container-limits";
+import { dockerLoopbackPorts } from "./rules/docker-loopback-ports";
+import { dockerNoHostControl } from "./rules/docker-no-host-control";
+import { dockerPinnedImage } from "./rules/docker-pinned-image";
+import { dockerfileNoCaches } from "./rules/dockerfile-no-caches";
+import { dockerfileNoRecommends } from "./rules/dockerfile-no-recommends";
+import { dockerfileNoSecrets } from "./rules/dockerfile-no-secrets";
+import { dockerfileNonRoot } from "./rules/dockerfile-non-root";
+import { dockerfilePinnedBase } from "./rules/dockerfile-pinned-base";
+import { gcpRunDedicatedAccount, gcpRunNoPublicInvoke } from "./rules/gcp-cloud-run";
+import { gcpSqlBackupsAndProtection, gcpSqlNoWorldNetwork, gcpSqlSsl } from "./rules/gcp-cloud-sql";
+import { herokuSensitiveConfig } from "./rules/heroku-sensitive-config";
+import { secretLiterals } from "./rules/secret-literals";
+import { statefulDestroyProtection } from "./rules/stateful-destroy-protection";
+
+export { PolicyPack, type PolicyReport } from "./policy-pack";
+export { suppress } from "./suppress";
+export type { Finding, PolicyRule } from "./rule";
+
+/** Every rule of the week's policy pack, applied to every stack at synth. */
+export const WEEK_RULES: readonly PolicyRule[] = [
+  dockerPinnedImage,
+  dockerLoopbackPorts,
+  dockerContainerLimits,
+  dockerNoHostControl,
+  statefulDestroyProtection,
+  secretLiterals,
+  herokuSensitiveConfig,
+  gcpSqlSsl,
+  gcpSqlNoWorldNetwork,
+  gcpSqlBackupsAndProtection,
+  gcpRunNoPublicInvoke,
+  gcpRunDedicatedAccount,
+  dockerfilePinnedBase,
+  dockerfileNonRoot,
+  dockerfileNoSecrets,
+  dockerfileNoRecommends,
+  dockerfileNoCaches,
+];
