@@ -1,0 +1,55 @@
+"""`python -m app`: check the configuration and the model, then serve on HOST:PORT.
+
+Exit status 2 for a bad setting, 1 for a model that is missing, corrupt or incompatible; each
+with one line on stderr saying what is wrong. This is the command of the Docker image.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from app.core.config import Settings
+from app.main import create_app
+from ml.model import ModelError, load_model
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    # Only the variable names and messages: a ValidationError's str() repeats the input value,
+    # which for DATABASE_URL holds the password.
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
+
+
+def main() -> int:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: invalid configuration: {describe_settings_error(exc)}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    try:
+        classifier = load_model(settings.model_path)
+    except ModelError as exc:
+        print(f"error: cannot start, unusable model: {exc}", file=sys.stderr)
+        return 1
+    app = create_app(settings, classifier=classifier)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        server_header=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

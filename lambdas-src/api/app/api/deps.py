@@ -1,0 +1,28 @@
+"""Dependencies shared by the routes: what the lifespan put on `app.state`."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from app.core.config import Settings
+from app.repository import PredictionRepository
+from ml.model import TextClassifier
+
+
+def get_settings(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+def get_classifier(request: Request) -> TextClassifier:
+    return cast(TextClassifier, request.app.state.classifier)
+
+
+def get_repository(request: Request) -> PredictionRepository:
+    return cast(PredictionRepository, request.app.state.repository)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClassifierDep = Annotated[TextClassifier, Depends(get_classifier)]
+RepositoryDep = Annotated[PredictionRepository, Depends(get_repository)]

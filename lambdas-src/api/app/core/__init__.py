@@ -1,0 +1,1 @@
+"""Settings, middleware and error handling."""

@@ -1,0 +1,81 @@
+"""Builds the FastAPI application.
+
+`create_app()` is what tests and `python -m app` call (the latter with a model it has already
+loaded, so that a bad model is a one-line error before the server starts). `app`, for
+`uvicorn app.main:app`, is built on first access (so importing this module reads no settings)
+and loads the model in its lifespan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.routes import predict, predictions, root
+from app.core.config import Settings
+from app.core.errors import install_error_handlers
+from app.core.middleware import BodyGuardMiddleware
+from app.repository import DatabaseUnavailable, PredictionRepository, make_repository
+from ml.model import TextClassifier, load_model
+
+log = logging.getLogger("app")
+
+DESCRIPTION = """Classifies short English texts into the model's three classes (TP2/TP3 of the
+course week) and keeps every prediction in a database, which can be listed, corrected and
+deleted. Errors are `{"detail": "..."}`."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    classifier: TextClassifier | None = None,
+    repository: PredictionRepository | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        model = classifier or load_model(settings.model_path)
+        log.info(
+            "model %s loaded (%s, classes %s)",
+            settings.model_path,
+            model.version,
+            ", ".join(model.classes),
+        )
+        repo = repository or make_repository(settings)
+        try:
+            repo.ensure_schema()
+            log.info("database %s: ok", settings.database_display)
+        except DatabaseUnavailable as exc:
+            log.warning(
+                "database %s: down (%s); predictions are not stored until it answers",
+                settings.database_display,
+                exc,
+            )
+        app.state.settings = settings
+        app.state.classifier = model
+        app.state.repository = repo
+        yield
+
+    app = FastAPI(
+        title="Text classification API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(root.router)
+    app.include_router(predict.router)
+    app.include_router(predictions.router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    if name == "app":
+        instance = create_app()
+        globals()["app"] = instance
+        return instance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
