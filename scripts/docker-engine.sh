@@ -44,6 +44,10 @@ version_line() {
 ensure_engine() {
   if docker_ok; then version_line; return 0; fi
   need_root
+  # one starter at a time (parallel callers wait here, then find the engine up)
+  exec 9>/tmp/week-docker-engine.lock
+  flock -w 300 9 || die "another docker-engine.sh holds /tmp/week-docker-engine.lock"
+  if docker_ok; then version_line; return 0; fi
   command -v docker >/dev/null || apt_install docker.io
   command -v dockerd >/dev/null || apt_install docker.io
   command -v dockerd >/dev/null || die "dockerd not found even after installing docker.io"
@@ -54,7 +58,7 @@ ensure_engine() {
     log "starting: dockerd ${DOCKERD_FLAGS} (log: ${DOCKERD_LOG})"
     # setsid+nohup: the engine outlives this script and its shell/session.
     # shellcheck disable=SC2086
-    setsid nohup dockerd ${DOCKERD_FLAGS} >>"${DOCKERD_LOG}" 2>&1 </dev/null &
+    setsid nohup dockerd ${DOCKERD_FLAGS} >>"${DOCKERD_LOG}" 2>&1 </dev/null 9>&- &
   fi
   local i
   for ((i = 0; i < DOCKERD_WAIT; i++)); do

@@ -76,13 +76,16 @@ EOF
 
 start() {
   if serving; then url_of "$PORT"; return 0; fi
+  exec 8>"${STATE}.lock"   # one starter at a time
+  flock -w 60 8 || die "another pip-mirror.sh holds ${STATE}.lock"
+  if serving; then url_of "$PORT"; return 0; fi
   [ -f "${DIR}/simple/${PROBE}/index.html" ] || die "no wheel mirror at ${DIR} (missing simple/${PROBE}/index.html)"
   find_python
   local try
   for try in 1 2 3; do
     PORT=$(free_port) || die "no free port"
     setsid nohup "$PY" -m http.server --bind 127.0.0.1 --directory "$DIR" "$PORT" \
-      >>"$LOGF" 2>&1 </dev/null &
+      >>"$LOGF" 2>&1 </dev/null 8>&- &
     PID=$!
     echo "$PID $PORT" >"$STATE"
     local i
