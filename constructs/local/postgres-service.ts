@@ -91,8 +91,11 @@ export class PostgresService extends Construct {
         .sort()
         .map((f) => path.join(WORKLOADS, "database", "initdb", f));
 
-    const exists = new TerraformLocal(this, "env_file_exists", Fn.fileexists(envFile));
-    const content = new TerraformLocal(this, "env_file", Fn.conditional(exists.expression, Fn.file(envFile), ""));
+    // A local holds the path: a plain attribute keeps ${path.module} an expression, where a
+    // function argument would escape it into a literal.
+    const envPath = new TerraformLocal(this, "env_file_path", envFile).asString;
+    const exists = new TerraformLocal(this, "env_file_exists", Fn.fileexists(envPath));
+    const content = new TerraformLocal(this, "env_file", Fn.conditional(exists.expression, Fn.file(envPath), ""));
     const generated = new Password(this, "password", { length: 32, special: false });
 
     this.user = new TerraformLocal(this, "user", envValue(content.asString, "POSTGRES_USER", props.user ?? "week")).asString;
@@ -114,7 +117,7 @@ export class PostgresService extends Construct {
             "else umask 077 && printf 'POSTGRES_USER=%s\\nPOSTGRES_PASSWORD=%s\\nPOSTGRES_DB=%s\\n' " +
             '"$POSTGRES_USER" "$POSTGRES_PASSWORD" "$POSTGRES_DB" > "$ENV_FILE" && echo "wrote database.env (mode 0600)"; fi',
           environment: {
-            ENV_FILE: envFile,
+            ENV_FILE: envPath,
             POSTGRES_USER: this.user,
             POSTGRES_PASSWORD: this.password,
             POSTGRES_DB: this.database,
