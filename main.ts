@@ -1,7 +1,6 @@
-import { App, type TerraformStack } from "cdktf";
+import { App } from "cdktf";
 import { loadWeekConfig, WeekConfigError } from "./config/load";
-import { PolicyPack, WEEK_RULES } from "./policies";
-import { LocalStack } from "./stacks/local-stack";
+import { addWeekStacks } from "./stacks";
 
 function loadConfigOrExit() {
   try {
@@ -18,14 +17,13 @@ function loadConfigOrExit() {
 function main(): void {
   const config = loadConfigOrExit();
   const app = new App();
-  const stacks: TerraformStack[] = [new LocalStack(app, "local", config)];
-  const packs = stacks.map((stack) => ({ stack, pack: PolicyPack.applyTo(stack, WEEK_RULES) }));
+  const stacks = addWeekStacks(app, config);
   try {
     app.synth();
   } finally {
-    for (const { stack, pack } of packs) {
-      console.log(pack.summary(stack.node.id));
-      for (const error of pack.report.errors) console.error(error);
+    for (const { stack, policy } of stacks) {
+      console.log(policy.summary(stack.node.id));
+      for (const error of policy.report.errors) console.error(error);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Fn, Op, TerraformVariable } from "cdktf";
+import { Fn, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { Password } from "@cdktf/provider-random/lib/password";
 
@@ -37,8 +37,7 @@ export class GeneratedSecret extends Construct {
     });
     this.variable.overrideLogicalId(props.variableName);
     const generated = new Password(this, "generated", { length: props.length ?? 32, special: false });
-    this.value = Fn.sensitive(
-      Fn.conditional(Op.neq(this.variable.stringValue, ""), this.variable.stringValue, generated.result),
-    );
+    // coalesce skips empty strings: the variable when given, the generated value otherwise.
+    this.value = Fn.sensitive(Fn.coalesce([this.variable.stringValue, generated.result]));
   }
 }
