@@ -1,0 +1,50 @@
+/** `npm run synth` end to end: the app as the command runs it, in a child process. */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..");
+
+function synth(env: Record<string, string>) {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "week-main-"));
+  const result = spawnSync(process.execPath, ["-r", "@swc-node/register", "main.ts"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
+  });
+  return { ...result, outdir };
+}
+
+describe("npm run synth", () => {
+  jest.setTimeout(60000);
+
+  it("writes every stack and prints one policy summary line per stack", () => {
+    const run = synth({});
+    try {
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const stacks = fs.readdirSync(path.join(run.outdir, "stacks")).sort();
+      expect(stacks).toContain("local");
+      const summaries = run.stdout.trim().split("\n");
+      expect(summaries).toHaveLength(stacks.length);
+      for (const line of summaries) expect(line).toMatch(/^policy [a-z]+: \d+ rules checked, 0 findings, \d+ suppressions?$/);
+    } finally {
+      fs.rmSync(run.outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops before any resource is made when the configuration is invalid, naming the field and the value", () => {
+    const file = path.join(os.tmpdir(), `week-bad-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify({ sandbox: { hostPort: 70000 } }));
+    const run = synth({ WEEK_CONFIG: file });
+    try {
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain("sandbox.hostPort must be a whole number between 1 and 65535, got 70000");
+      expect(fs.existsSync(path.join(run.outdir, "stacks"))).toBe(false);
+    } finally {
+      fs.rmSync(file);
+      fs.rmSync(run.outdir, { recursive: true, force: true });
+    }
+  });
+});
