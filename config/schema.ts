@@ -265,6 +265,25 @@ export const gcpSchema = z
         message: `must not exceed gcp.maxInstances (${g.maxInstances})`,
       });
     }
+    // Cloud Run's pairing of memory and vCPUs (cloud.google.com/run/docs/configuring/services/memory-limits).
+    const cpuForMemory = g.apiMemoryMiB > 24576 ? 8 : g.apiMemoryMiB > 16384 ? 6 : g.apiMemoryMiB > 8192 ? 4 : g.apiMemoryMiB > 4096 ? 2 : 1;
+    if (g.apiCpu < cpuForMemory) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiMemoryMiB"],
+        input: g.apiMemoryMiB,
+        message: `needs gcp.apiCpu of at least ${cpuForMemory} on Cloud Run (gcp.apiCpu is ${g.apiCpu})`,
+      });
+    }
+    const memoryForCpu = g.apiCpu >= 6 ? 4096 : g.apiCpu >= 4 ? 2048 : 512;
+    if (g.apiMemoryMiB < memoryForCpu) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiCpu"],
+        input: g.apiCpu,
+        message: `needs gcp.apiMemoryMiB of at least ${memoryForCpu} on Cloud Run (gcp.apiMemoryMiB is ${g.apiMemoryMiB})`,
+      });
+    }
   })
   .prefault({});
 
