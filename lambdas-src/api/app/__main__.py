@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 import sys
 
-import uvicorn
 from pydantic import ValidationError
 
 from app.core.config import Settings
-from app.main import create_app
 from ml.model import ModelError, load_model
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -40,6 +38,10 @@ def main() -> int:
     except ModelError as exc:
         print(f"error: cannot start, unusable model: {exc}", file=sys.stderr)
         return 1
+    import uvicorn  # the server's imports come after the checks, which should fail fast
+
+    from app.main import create_app
+
     app = create_app(settings, classifier=classifier)
     uvicorn.run(
         app,

@@ -15,19 +15,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import joblib
-import numpy
-import scipy
-import sklearn
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.exceptions import InconsistentVersionWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.svm import SVC, LinearSVC
+# scikit-learn and joblib are imported where they are used: importing them takes seconds, and a
+# missing model file or a bad setting should be reported at once.
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 FORMAT = "week-text-classifier/1"
 Algorithm = Literal["course", "fast"]
@@ -69,6 +64,12 @@ def build_pipeline(algorithm: Algorithm = "course", calibration_folds: int = 3) 
     fast: LinearSVC calibrated with CalibratedClassifierCV (sigmoid, `calibration_folds` folds),
     liblinear, near-linear in the number of texts.
     """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVC, LinearSVC
+
     vectorizer = TfidfVectorizer(stop_words="english")
     if algorithm == "course":
         return make_pipeline(
@@ -96,10 +97,7 @@ def runtime_versions() -> dict[str, str]:
     """Versions recorded in the metadata; scikit-learn is the one checked at load time."""
     return {
         "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "joblib": joblib.__version__,
+        **{name: version(name) for name in ("scikit-learn", "numpy", "scipy", "joblib")},
     }
 
 
@@ -126,6 +124,8 @@ def make_metadata(
 
 def save_model(pipeline: Pipeline, metadata: dict[str, Any], path: Path) -> None:
     """Write pipeline and metadata to `path` atomically (a reader never sees half a file)."""
+    import joblib
+
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "metadata": metadata, "pipeline": pipeline}
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -180,6 +180,9 @@ def load_model(path: Path | str) -> TextClassifier:
     if not path.is_file():
         problem = "is a directory, not a model file" if path.is_dir() else "model file not found"
         raise ModelNotFoundError(path, f"{problem}; train one with: python -m ml.algo --out {path}")
+    import joblib
+    from sklearn.exceptions import InconsistentVersionWarning
+
     try:
         with warnings.catch_warnings():
             # An estimator pickled by another scikit-learn warns while unpickling: make it fatal.
@@ -202,10 +205,11 @@ def load_model(path: Path | str) -> TextClassifier:
     if not isinstance(metadata, dict) or not hasattr(pipeline, "predict_proba"):
         raise ModelCorruptError(path, "model file lacks its metadata or its pipeline")
     trained_with = metadata.get("versions", {}).get("scikit-learn")
-    if trained_with != sklearn.__version__:
+    runtime = version("scikit-learn")
+    if trained_with != runtime:
         raise ModelIncompatibleError(
             path,
-            f"trained with scikit-learn {trained_with}, this runtime has {sklearn.__version__}; "
+            f"trained with scikit-learn {trained_with}, this runtime has {runtime}; "
             "retrain it with python -m ml.algo",
         )
     classes = metadata.get("classes")

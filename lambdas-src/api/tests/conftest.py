@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from app.core.config import Settings
 from app.main import create_app
@@ -72,11 +73,19 @@ def classifier(fast_model_path: Path) -> TextClassifier:
 # ------------------------------------------------------------------------------ settings
 
 
-@pytest.fixture(autouse=True)
-def _no_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings come from the test, never from the shell that runs pytest."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
+class IsolatedSettings(Settings):
+    """Settings from the test's arguments only, never from the shell that runs pytest."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -86,7 +95,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "model_path": tmp_path / "no-model-needed.joblib",
         **overrides,
     }
-    return Settings(**values)
+    return IsolatedSettings(**values)
 
 
 # ------------------------------------------------------------------------------ PostgreSQL
@@ -174,16 +183,15 @@ def api_env(**values: str) -> dict[str, str]:
 _SETTING_NAMES = {name.upper() for name in Settings.model_fields}
 
 
-def run_api(env: dict[str, str], timeout_s: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run `python -m app` to completion (for start-up failures)."""
-    return subprocess.run(
+def start_api(env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start `python -m app` with output captured (for start-up failures)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "app"],
         cwd=API_ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout_s,
-        check=False,
     )
 
 

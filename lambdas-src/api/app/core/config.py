@@ -76,6 +76,6 @@ def mask_url(url: str) -> str:
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
-            [(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="/:"
+            [(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="/:*"
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
