@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { App, Testing, TerraformStack } from "cdktf";
 import { parseWeekConfig } from "../config/load";
 import type { WeekConfig, WeekConfigInput } from "../config/schema";
@@ -49,4 +52,38 @@ export function onlyResource(out: SynthOutput, type: string): Record<string, unk
   const all = Object.values(resourcesOf(out, type));
   if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
   return all[0];
+}
+
+/** Runs `fn` with `vars` set in process.env, then puts the environment back as it was. */
+export function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, vars);
+  try {
+    return fn();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+/**
+ * Synthesises the stacks `build` adds to a fresh app into a temporary folder, as `cdktf synth`
+ * writes them (configuration, manifests and assets), and returns the text of every file.
+ */
+export function synthesiseToFiles(build: (app: App) => void): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "week-synth-"));
+  try {
+    const app = new App({ outdir });
+    build(app);
+    app.synth();
+    const files = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
+    return files(outdir)
+      .map((file) => fs.readFileSync(file, "utf8"))
+      .join("\n");
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 }

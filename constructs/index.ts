@@ -9,3 +9,7 @@ export * from "./local/sandbox";
 export * from "./local/workload-service";
 export * from "./local/api-service";
 export * from "./local/streamlit-service";
+export * from "./heroku/app-name";
+export * from "./heroku/container-app";
+export * from "./heroku/api-app";
+export * from "./heroku/streamlit-app";

@@ -1,0 +1,64 @@
+import * as path from "path";
+import { TerraformVariable, Token } from "cdktf";
+import { Construct } from "constructs";
+import { WORKLOADS } from "../paths";
+import { HerokuContainerApp } from "./container-app";
+
+export interface HerokuApiProps {
+  /** App name, or a Terraform expression (see HerokuAppName). */
+  readonly name: string;
+  /** @default eu */
+  readonly region?: string;
+  /** @default heroku-postgresql:essential-0 */
+  readonly postgresPlan?: string;
+  /** @default basic */
+  readonly dynoSize?: string;
+  /** @default 1 */
+  readonly dynoQuantity?: number;
+  /**
+   * Folder of the API, with its Dockerfile and heroku.yml.
+   * @default lambdas-src/api
+   */
+  readonly source?: string;
+}
+
+/**
+ * TP4: the prediction API as a Heroku container app with a Heroku Postgres add-on.
+ *
+ * The add-on sets DATABASE_URL (a postgres:// URL, which the API accepts) and Heroku sets
+ * PORT. Any other secret the API needs comes at deploy time from the sensitive variable
+ * `heroku_api_secrets` (TF_VAR_heroku_api_secrets='{"NAME":"value"}') into
+ * sensitive_config_vars, so no value is ever written into the synthesised configuration.
+ */
+export class HerokuApi extends Construct {
+  readonly app: HerokuContainerApp;
+  /** Sensitive map of extra config vars, empty unless given at deploy time. */
+  readonly secrets: TerraformVariable;
+  readonly url: string;
+  readonly docsUrl: string;
+  readonly healthUrl: string;
+
+  constructor(scope: Construct, id: string, props: HerokuApiProps) {
+    super(scope, id);
+    this.secrets = new TerraformVariable(this, "secrets", {
+      type: "map(string)",
+      default: {},
+      nullable: false,
+      sensitive: true,
+      description: "Secret config vars for the API app, as a JSON object (TF_VAR_heroku_api_secrets). Set as sensitive_config_vars.",
+    });
+    this.secrets.overrideLogicalId("heroku_api_secrets");
+    this.app = new HerokuContainerApp(this, "app", {
+      name: props.name,
+      source: props.source ?? path.join(WORKLOADS, "api"),
+      region: props.region,
+      dynoSize: props.dynoSize,
+      dynoQuantity: props.dynoQuantity,
+      postgresPlan: props.postgresPlan ?? "heroku-postgresql:essential-0",
+      sensitiveConfigVars: Token.asStringMap(this.secrets.value),
+    });
+    this.url = this.app.baseUrl;
+    this.docsUrl = `${this.app.baseUrl}/docs`;
+    this.healthUrl = `${this.app.baseUrl}/health`;
+  }
+}
