@@ -1,0 +1,77 @@
+import * as path from "path";
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { WORKLOADS } from "../paths";
+import type { ArtifactRepository } from "./artifact-repository";
+import type { CloudSqlPostgres } from "./cloud-sql-postgres";
+import { CloudRunApp } from "./cloud-run-app";
+import { PushedImage } from "./pushed-image";
+
+export interface CloudRunApiProps {
+  /** Project id (a Terraform expression). */
+  readonly project: string;
+  readonly region: string;
+  readonly repository: ArtifactRepository;
+  /** Where predictions are stored; DATABASE_URL comes from its secret. */
+  readonly database: CloudSqlPostgres;
+  /** @default 1024 */
+  readonly memoryMiB?: number;
+  /** @default 1 */
+  readonly cpu?: number;
+  /** @default 0 */
+  readonly minInstances?: number;
+  /** @default 2 */
+  readonly maxInstances?: number;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default false */
+  readonly allowPublicAccess?: boolean;
+  /**
+   * Folder of the API, with its Dockerfile.
+   * @default lambdas-src/api
+   */
+  readonly source?: string;
+  /** @default - none */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * The prediction API on Cloud Run: its image pushed to Artifact Registry, the Cloud SQL
+ * socket mounted at /cloudsql, and DATABASE_URL
+ * (`postgresql://user:pass@/db?host=/cloudsql/<connection name>`) read from Secret Manager.
+ */
+export class CloudRunApi extends Construct {
+  readonly image: PushedImage;
+  readonly app: CloudRunApp;
+  readonly url: string;
+  readonly docsUrl: string;
+
+  constructor(scope: Construct, id: string, props: CloudRunApiProps) {
+    super(scope, id);
+    this.image = new PushedImage(this, "image", {
+      source: props.source ?? path.join(WORKLOADS, "api"),
+      name: "api",
+      repository: props.repository,
+    });
+    this.app = new CloudRunApp(this, "service", {
+      project: props.project,
+      region: props.region,
+      name: "week-api",
+      image: this.image.ref,
+      healthPath: "/health",
+      memoryMiB: props.memoryMiB ?? 1024,
+      cpu: props.cpu,
+      minInstances: props.minInstances,
+      maxInstances: props.maxInstances,
+      secretEnv: {
+        DATABASE_URL: { secret: props.database.databaseUrlSecret, version: props.database.databaseUrlVersion },
+      },
+      cloudSqlInstances: [props.database.connectionName],
+      deletionProtection: props.deletionProtection,
+      allowPublicAccess: props.allowPublicAccess,
+      dependsOn: props.dependsOn,
+    });
+    this.url = this.app.url;
+    this.docsUrl = `${this.app.url}/docs`;
+  }
+}

@@ -1,0 +1,70 @@
+import * as path from "path";
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { WORKLOADS } from "../paths";
+import type { ArtifactRepository } from "./artifact-repository";
+import type { CloudRunApi } from "./cloud-run-api";
+import { CloudRunApp } from "./cloud-run-app";
+import { PushedImage } from "./pushed-image";
+
+export interface CloudRunStreamlitProps {
+  /** Project id (a Terraform expression). */
+  readonly project: string;
+  readonly region: string;
+  readonly repository: ArtifactRepository;
+  /** The API the app asks for predictions (API_URL). */
+  readonly api: CloudRunApi;
+  /** @default 1 */
+  readonly maxInstances?: number;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default false */
+  readonly allowPublicAccess?: boolean;
+  /**
+   * Folder of the Streamlit app, with its Dockerfile.
+   * @default lambdas-src/streamlit
+   */
+  readonly source?: string;
+  /** @default - none */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * TP2's Streamlit app on Cloud Run, with API_URL set to the API's URL.
+ *
+ * Its service account may invoke the API, which is what a private API requires; the app must
+ * then send an identity token for that audience with each request.
+ */
+export class CloudRunStreamlit extends Construct {
+  readonly image: PushedImage;
+  readonly app: CloudRunApp;
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: CloudRunStreamlitProps) {
+    super(scope, id);
+    this.image = new PushedImage(this, "image", {
+      source: props.source ?? path.join(WORKLOADS, "streamlit"),
+      name: "streamlit",
+      repository: props.repository,
+    });
+    this.app = new CloudRunApp(this, "service", {
+      project: props.project,
+      region: props.region,
+      name: "week-streamlit",
+      image: this.image.ref,
+      healthPath: "/_stcore/health",
+      memoryMiB: 512,
+      maxInstances: props.maxInstances ?? 1,
+      env: { API_URL: props.api.url },
+      // A Streamlit session is a websocket to one instance.
+      sessionAffinity: true,
+      deletionProtection: props.deletionProtection,
+      allowPublicAccess: props.allowPublicAccess,
+      dependsOn: props.dependsOn,
+    });
+    if (props.api.app.publicInvoker === undefined) {
+      props.api.app.grantInvoker("api_invoker", this.app.serviceAccount.member, this);
+    }
+    this.url = this.app.url;
+  }
+}
