@@ -72,7 +72,8 @@ for attempt in 1 2 3; do
   [[ $attempt -lt 3 ]] || { tail -n 20 "$pg_dir/server.log" >&2; echo "py-test: PostgreSQL did not start" >&2; exit 1; }
 done
 export TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$pg_port/postgres"
-echo "py-test: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $NF}') on 127.0.0.1:$pg_port ($pg_dir)" >&2
+export TEST_POSTGRES_SOCKET="$pg_dir/.s.PGSQL.$pg_port" # for the Cloud SQL socket-form test
+echo "py-test: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port ($pg_dir)" >&2
 
 # ------------------------------------------------------------------ lint and types
 step "ruff check" ruff check lambdas-src

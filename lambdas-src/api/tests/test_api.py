@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI
@@ -150,3 +155,30 @@ def test_unexpected_errors_are_a_bare_500_without_details(
     assert response.json() == {"detail": "internal server error"}
     assert "secret" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_the_cloud_sql_socket_url_form_reaches_postgres(
+    tmp_path: Path, classifier: TextClassifier, postgres_url: str
+) -> None:
+    """postgresql://user:pass@/db?host=/cloudsql/PROJECT:REGION:INSTANCE, as Cloud Run mounts it:
+    the test cluster's socket is linked in as <dir>/cloudsql/proj:europe-west1:week/.s.PGSQL.5432.
+    """
+    socket_path = os.environ.get("TEST_POSTGRES_SOCKET")
+    if not socket_path:
+        pytest.skip("TEST_POSTGRES_SOCKET is not set (scripts/py-test.sh sets it)")
+    short = Path(tempfile.mkdtemp(prefix="cs", dir="/tmp"))  # unix socket paths are short
+    try:
+        instance = short / "cloudsql" / "proj:europe-west1:week"
+        instance.mkdir(parents=True)
+        (instance / ".s.PGSQL.5432").symlink_to(socket_path)
+        database = urlsplit(postgres_url).path.lstrip("/")
+        url = f"postgresql://postgres:unused-password@/{database}?host={instance}"
+        settings = make_settings(tmp_path, database_url=url)
+        with TestClient(create_app(settings, classifier=classifier)) as client:
+            assert client.get("/health").json()["database"]["status"] == "ok"
+            created = predict(client, POLITICS)
+            assert created["stored"] is True
+            assert client.get(f"/predictions/{created['id']}").json()["text"] == POLITICS
+            assert client.delete(f"/predictions/{created['id']}").status_code == 204
+    finally:
+        shutil.rmtree(short)
