@@ -6,7 +6,6 @@ import { ArtifactRepository } from "../constructs/gcp/artifact-repository";
 import { CloudRunApp } from "../constructs/gcp/cloud-run-app";
 import { CloudSqlPostgres } from "../constructs/gcp/cloud-sql-postgres";
 import { GcpProject } from "../constructs/gcp/project";
-import { TimeSleep } from "../constructs/gcp/time-sleep";
 import { PolicyPack, WEEK_RULES } from "../policies";
 import { GcpStack } from "../stacks/gcp-stack";
 import { resourcesOf, stableSynth, synthesiseToFiles, testApp, weekConfig, withEnv, type SynthOutput } from "./helpers";
@@ -426,10 +425,6 @@ describe("Google Cloud constructs", () => {
     expect(() => new CloudSqlPostgres(scope(), "db", { project: "p", region: "europe-west1", tier: "db-perf-optimized-N-2" })).toThrow(
       'test/db: tier must be a Cloud SQL Enterprise tier such as db-f1-micro, got "db-perf-optimized-N-2"',
     );
-  });
-
-  it("refuses a wait that time_sleep would refuse", () => {
-    expect(() => new TimeSleep(scope(), "wait", { createDuration: "1 minute" })).toThrow('test/wait: createDuration must be a number followed by ms, s, m or h (such as 60s), got "1 minute"');
   });
 
   it("rotates the database password by version: a new password, user update and secret version together", () => {

@@ -13,7 +13,6 @@ export * from "./heroku/app-name";
 export * from "./heroku/container-app";
 export * from "./heroku/api-app";
 export * from "./heroku/streamlit-app";
-export * from "./gcp/time-sleep";
 export * from "./gcp/project";
 export * from "./gcp/project-services";
 export * from "./gcp/artifact-repository";

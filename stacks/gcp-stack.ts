@@ -10,7 +10,7 @@ import { CloudRunStreamlit } from "../constructs/gcp/cloud-run-streamlit";
 import { CloudSqlPostgres } from "../constructs/gcp/cloud-sql-postgres";
 import { GcpProject } from "../constructs/gcp/project";
 import { ProjectServices } from "../constructs/gcp/project-services";
-import { TimeProvider } from "../constructs/gcp/time-sleep";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 
 /**
  * `npx cdktf deploy gcp`: the API (and, behind gcp.streamlit, the Streamlit app) on Cloud
@@ -37,7 +37,7 @@ export class GcpStack extends TerraformStack {
     // Builds on the local Docker daemon; the push provider is the repository's.
     new DockerProvider(this, "docker", {});
     new RandomProvider(this, "random", {});
-    new TimeProvider(this, "time");
+    new TimeProvider(this, "time", {});
 
     const services = new ProjectServices(this, "services", { project: project.id });
     const repository = new ArtifactRepository(this, "registry", {

@@ -8,7 +8,7 @@ import { SecretManagerSecretIamMember } from "@cdktf/provider-google/lib/secret-
 import type { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { suppress } from "../../policies/suppress";
-import { TimeSleep } from "./time-sleep";
+import { Sleep as TimeSleep } from "@cdktf/provider-time/lib/sleep";
 
 /** A secret given to the container as an environment variable, by Secret Manager reference. */
 export interface CloudRunSecretEnv {

@@ -1,7 +1,7 @@
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ProjectService } from "@cdktf/provider-google/lib/project-service";
-import { TimeSleep } from "./time-sleep";
+import { Sleep as TimeSleep } from "@cdktf/provider-time/lib/sleep";
 
 /** The APIs the week's Google Cloud stack calls. */
 export const WEEK_GCP_SERVICES = [
