@@ -59,6 +59,8 @@ stop_postgres() {
   rm -rf "$pg_dir"
 }
 trap stop_postgres EXIT
+trap 'exit 130' INT # so that the EXIT trap also runs on Ctrl-C and on kill
+trap 'exit 143' TERM
 
 pg initdb -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync >"$pg_dir/initdb.log" 2>&1 \
   || { cat "$pg_dir/initdb.log" >&2; echo "py-test: initdb failed" >&2; exit 1; }
