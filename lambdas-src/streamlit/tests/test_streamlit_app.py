@@ -7,7 +7,6 @@ import csv
 import importlib
 import json
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,17 +18,15 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-STREAMLIT_DIR = Path(__file__).resolve().parents[1]
-APP = STREAMLIT_DIR / "streamlit_app.py"
-if str(STREAMLIT_DIR) not in sys.path:
-    sys.path.insert(0, str(STREAMLIT_DIR))
-
-from classifier_client import (  # noqa: E402  (after the sys.path line above)
+from classifier_client import (
     DEFAULT_API_SOURCE_DIR,
     NOT_CONFIGURED,
     import_ml_model,
     parse_prediction,
 )
+
+STREAMLIT_DIR = Path(__file__).resolve().parents[1]
+APP = STREAMLIT_DIR / "streamlit_app.py"
 
 SETTINGS = ("API_URL", "MODEL_PATH", "API_TIMEOUT_S", "API_SOURCE_DIR")
 API_ANSWER = {
