@@ -56,8 +56,11 @@ configure_credentials() {
 
 clone_repository() {
   local url=$1 name target
-  if [[ "$url" =~ ^[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/@]*@ ]]; then
-    warn "GIT_REPO_URL contains a password or token, not cloning it: put the token in GIT_TOKEN"
+  # A clone keeps its URL as the remote: credentials in it would land in .git/config. Over
+  # http(s) even a bare user name may be a token (https://<token>@host/...).
+  if [[ "$url" =~ ^https?://[^/@]*@ || "$url" =~ ^[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/@]*@ ]]; then
+    warn "GIT_REPO_URL carries credentials, not cloning it: leave them out of the URL and" \
+      "put the token in GIT_TOKEN (and its user name, if needed, in GIT_TOKEN_USER)"
     return 0
   fi
   name=$(repo_name "$url")

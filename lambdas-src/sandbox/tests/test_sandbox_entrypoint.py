@@ -342,13 +342,20 @@ def test_a_start_without_git_token_forgets_the_credential_helper(
     assert "credential" not in (sandbox.home / ".gitconfig").read_text()
 
 
-def test_refuses_to_clone_a_url_that_carries_a_password(sandbox: Sandbox) -> None:
-    started = sandbox.start_fake_jupyter(
-        GIT_REPO_URL="https://student:hunter2@git.example.invalid/course.git"
-    )
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://student:hunter2@git.example.invalid/course.git",
+        "https://hunter2@git.example.invalid/course.git",
+        "ssh://student:hunter2@git.example.invalid/course.git",
+    ],
+    ids=["https-password", "https-token-as-user", "ssh-password"],
+)
+def test_refuses_to_clone_a_url_that_carries_credentials(sandbox: Sandbox, url: str) -> None:
+    started = sandbox.start_fake_jupyter(GIT_REPO_URL=url)
 
     assert started.returncode == 0, started.output
-    assert "GIT_REPO_URL contains a password or token, not cloning it" in started.output
+    assert "GIT_REPO_URL carries credentials, not cloning it" in started.output
     assert "hunter2" not in started.output
     assert not (sandbox.workspace / "course").exists()
     assert started.record is not None
