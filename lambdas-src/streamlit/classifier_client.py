@@ -90,13 +90,11 @@ def predict(settings: Settings, text: str) -> Prediction:
     raise PredictionError(NOT_CONFIGURED)
 
 
-def predict_with_api(
-    api_url: str, text: str, timeout_s: float, transport: httpx.BaseTransport | None = None
-) -> Prediction:
-    """POST /predict; `transport` replaces the network (httpx's own test hook)."""
+def predict_with_api(api_url: str, text: str, timeout_s: float) -> Prediction:
+    """POST {api_url}/predict {"text": ...}; reads `label` and `probabilities` from the answer."""
     url = f"{api_url}/predict"
     try:
-        with httpx.Client(timeout=timeout_s, transport=transport) as client:
+        with httpx.Client(timeout=timeout_s) as client:
             response = client.post(url, json={"text": text})
     except httpx.TimeoutException as exc:
         raise PredictionError(

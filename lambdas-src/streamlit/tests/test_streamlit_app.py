@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from classifier_client import (
@@ -160,12 +161,13 @@ def errors(app: AppTest) -> list[str]:
 
 
 def shown_probabilities(app: AppTest) -> dict[str, float]:
-    """The table's rows, and a check that the chart is drawn from the same numbers."""
+    """The probabilities in the table, after checking that the chart plots the same rows."""
     [table] = app.dataframe
-    frame = table.value
+    rows = table.value.to_dict("records")
     [chart] = app.get("vega_lite_chart")
-    assert "probability" in chart.proto.spec
-    return {str(row["class"]): float(row["probability"]) for _, row in frame.iterrows()}
+    [dataset] = chart.proto.datasets
+    assert convert_arrow_bytes_to_pandas_df(dataset.data.data).to_dict("records") == rows
+    return {str(row["class"]): float(row["probability"]) for row in rows}
 
 
 def test_shows_the_probabilities_the_api_returns(
