@@ -10,11 +10,14 @@
 Memory criterion. The baseline is the resident memory (VmRSS of the server and any child) at
 the end of a warm-up run: by then the thread pool's threads, their malloc arenas and the
 buffers of scikit-learn and psycopg exist. Over the measured run, the growth from that baseline
-must stay under GROWTH_LIMIT, and the least-squares slope of the second half (one sample a
-second) under SLOPE_LIMIT_PER_MIN. A server that has levelled off shows a slope near zero there,
-allocator noise being a few MiB either way; a leak of L bytes per request shows as L x req/s x 60
-per minute: at the ~100-200 req/s of POST /predict on a 2-core machine, a 1.5-KiB-per-request
-leak passes the slope limit. The slope is judged only when that half holds 10 samples or more.
+must stay under GROWTH_LIMIT, and the least-squares slope of its second half (one sample a
+second) under SLOPE_LIMIT_PER_MIN. A server that has levelled off shows a slope near zero there
+(measured: 0 to +0.6 MiB/min, under 120 B per request); a leak of L bytes per request shows as
+L x req/s x 60 per minute: a 4-KiB-per-request leak injected into the server by hand gave
++18 MiB/min at ~75 req/s, over the limit. The limit tolerates a one-off step of about 5 MiB in
+that half (a step of h in the middle of a window of T seconds fits a slope of about 1.5 h / T).
+The slope is judged only when that half holds 10 samples or more; smaller leaks need a longer
+LOAD_SECONDS, over which the growth limit reaches further. Bytes per request are printed.
 
 Times are printed, never asserted: a benchmark on a shared machine measures, it does not judge.
 """
@@ -289,6 +292,7 @@ def test_predictions_go_on_while_postgresql_restarts_under_load(
                 events["pg_ctl stop -m fast issued"] = probes.now()
                 postgres.stop("fast")
                 down = events["stopped"] = probes.now()
+                assert run.process.poll() is None, "wrk ended before the stop: raise FAULT_SECONDS"
                 wait_until(
                     "stored: false and degraded health during the outage",
                     lambda: (
