@@ -23,7 +23,6 @@ DEFAULT_TIMEOUT_S = 5.0
 # The API project (lambdas-src/api) beside this folder: its `ml` package loads model files.
 DEFAULT_API_SOURCE_DIR = Path(__file__).resolve().parent.parent / "api"
 
-
 NOT_CONFIGURED = (
     "Neither API_URL nor MODEL_PATH is set: point API_URL at the prediction API "
     "(e.g. http://api:8000) or MODEL_PATH at a model file trained by ml/algo.py."
@@ -178,7 +177,13 @@ def import_ml_model(api_source_dir: Path) -> Any:
         )
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    return importlib.import_module("ml.model")
+    try:
+        return importlib.import_module("ml.model")
+    except ImportError as exc:  # scikit-learn and co. are not in this app's own requirements
+        raise PredictionError(
+            f"MODEL_PATH needs the API project's requirements (lambdas-src/api/requirements.txt): "
+            f"{exc}."
+        ) from exc
 
 
 @functools.lru_cache(maxsize=4)
