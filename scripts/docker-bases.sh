@@ -23,7 +23,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "${HERE}/lib-docker.sh"
 
 # Bump when the recipe below changes: images with another label get rebuilt.
-RECIPE=2
+RECIPE=3
 DEBIAN_IMAGE="week-local/debian:bookworm"
 PYTHON_IMAGE="week-local/python:3.11-slim-bookworm"
 SUITE=bookworm
@@ -134,6 +134,9 @@ EOF
   : >"$r/etc/resolv.conf"; : >"$r/etc/machine-id"; rm -f "$r/etc/hostname"
   printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$r/etc/hosts"
 
+  # The rootfs folder came from mktemp -d (mode 0700): the image's / must be 0755, or no
+  # non-root user can reach anything in it.
+  chmod 755 "$r"
   tar --numeric-owner -C "$r" -cf "${TARBALL}.tmp" \
       --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' --exclude='./run/*' . \
     || die "tar of the rootfs failed"
