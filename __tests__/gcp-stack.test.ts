@@ -349,7 +349,11 @@ describe("GcpStack", () => {
 
     it("runs it on Cloud Run with API_URL set to the API's URL, session affinity and its own account", () => {
       const container = containerOf(ui);
-      expect(container.env).toEqual([{ name: "API_URL", value: ref(addressOf(both, "google_cloud_run_v2_service", "api_service"), "uri") }]);
+      const apiUrl = ref(addressOf(both, "google_cloud_run_v2_service", "api_service"), "uri");
+      expect(container.env).toEqual([
+        { name: "API_URL", value: apiUrl },
+        { name: "API_ID_TOKEN_AUDIENCE", value: apiUrl },
+      ]);
       expect(container.image).toMatch(/\/streamlit@\$\{docker_registry_image\.streamlit_image_pushed_[0-9A-F]{8}\.sha256_digest\}$/);
       expect(container.startup_probe).toMatchObject({ http_get: { path: "/_stcore/health" } });
       expect((ui.template as Json).session_affinity).toBe(true);
@@ -367,6 +371,9 @@ describe("GcpStack", () => {
     it("opens both services, and drops the API grant, when gcp.allowPublicAccess is true", () => {
       const open = synthGcp({ gcp: { streamlit: true, allowPublicAccess: true } }).out;
       expect(Object.values(resourcesOf(open, "google_cloud_run_v2_service_iam_member")).map((m) => m.member)).toEqual(["allUsers", "allUsers"]);
+      const ui = resource(open, "google_cloud_run_v2_service", "streamlit_service");
+      const env = ((ui.template as Json).containers as Json[])[0].env as Json[];
+      expect(env.map((e) => e.name)).toEqual(["API_URL"]);
     });
   });
 

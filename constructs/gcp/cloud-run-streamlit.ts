@@ -32,8 +32,8 @@ export interface CloudRunStreamlitProps {
 /**
  * TP2's Streamlit app on Cloud Run, with API_URL set to the API's URL.
  *
- * Its service account may invoke the API, which is what a private API requires; the app must
- * then send an identity token for that audience with each request.
+ * Its service account may invoke the API, which is what a private API requires; the app then
+ * sends an identity token for the API's URL with each request (API_ID_TOKEN_AUDIENCE).
  */
 export class CloudRunStreamlit extends Construct {
   readonly image: PushedImage;
@@ -55,7 +55,9 @@ export class CloudRunStreamlit extends Construct {
       healthPath: "/_stcore/health",
       memoryMiB: 512,
       maxInstances: props.maxInstances ?? 1,
-      env: { API_URL: props.api.url },
+      // A private API answers only callers with an identity token for its URL: the app asks
+      // the metadata server for one when API_ID_TOKEN_AUDIENCE is set.
+      env: props.allowPublicAccess === true ? { API_URL: props.api.url } : { API_URL: props.api.url, API_ID_TOKEN_AUDIENCE: props.api.url },
       // A Streamlit session is a websocket to one instance.
       sessionAffinity: true,
       deletionProtection: props.deletionProtection,

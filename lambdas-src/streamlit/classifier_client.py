@@ -12,6 +12,7 @@ import importlib
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,45 @@ class PredictionError(Exception):
     """A prediction could not be made; the message says why, for the user."""
 
 
+# Google's metadata server, as the Google client libraries find it (GCE_METADATA_HOST overrides).
+METADATA_IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
+# Identity tokens last an hour; one is reused for a quarter of that.
+ID_TOKEN_REUSE_S = 900.0
+_id_tokens: dict[str, tuple[str, float]] = {}
+
+
+def identity_token(audience: str, timeout_s: float, env: Mapping[str, str] = os.environ) -> str:
+    """An identity token for `audience` from the metadata server of Cloud Run (or GCE).
+
+    A private Cloud Run service only answers callers that send one; the app's service account
+    must hold roles/run.invoker on it.
+    """
+    cached = _id_tokens.get(audience)
+    if cached is not None and time.monotonic() - cached[1] < ID_TOKEN_REUSE_S:
+        return cached[0]
+    host = env.get("GCE_METADATA_HOST", "").strip() or "metadata.google.internal"
+    try:
+        response = httpx.get(
+            f"http://{host}{METADATA_IDENTITY_PATH}",
+            params={"audience": audience},
+            headers={"Metadata-Flavor": "Google"},
+            timeout=timeout_s,
+        )
+    except httpx.HTTPError as exc:
+        raise PredictionError(
+            f"Cannot get an identity token for the API from the metadata server at {host}: "
+            f"{str(exc) or type(exc).__name__}."
+        ) from exc
+    token = response.text.strip()
+    if not response.is_success or token == "":
+        raise PredictionError(
+            f"The metadata server at {host} refused an identity token for {audience}: "
+            f"{response.status_code} {response.reason_phrase}."
+        )
+    _id_tokens[audience] = (token, time.monotonic())
+    return token
+
+
 @dataclass(frozen=True)
 class Prediction:
     label: str
@@ -47,6 +87,7 @@ class Settings:
     model_path: Path | None
     timeout_s: float
     api_source_dir: Path
+    id_token_audience: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -69,6 +110,7 @@ class Settings:
             model_path=Path(model_path) if model_path else None,
             timeout_s=timeout_s,
             api_source_dir=Path(source_dir) if source_dir else DEFAULT_API_SOURCE_DIR,
+            id_token_audience=env.get("API_ID_TOKEN_AUDIENCE", "").strip() or None,
         )
 
     @property
@@ -83,18 +125,28 @@ class Settings:
 
 def predict(settings: Settings, text: str) -> Prediction:
     if settings.api_url:
-        return predict_with_api(settings.api_url, text, settings.timeout_s)
+        return predict_with_api(
+            settings.api_url, text, settings.timeout_s, settings.id_token_audience
+        )
     if settings.model_path:
         return predict_with_model(settings.model_path, text, settings.api_source_dir)
     raise PredictionError(NOT_CONFIGURED)
 
 
-def predict_with_api(api_url: str, text: str, timeout_s: float) -> Prediction:
-    """POST {api_url}/predict {"text": ...}; reads `label` and `probabilities` from the answer."""
+def predict_with_api(
+    api_url: str, text: str, timeout_s: float, id_token_audience: str | None = None
+) -> Prediction:
+    """POST {api_url}/predict {"text": ...}; reads `label` and `probabilities` from the answer.
+
+    With `id_token_audience` (a private Cloud Run API), the request carries an identity token.
+    """
     url = f"{api_url}/predict"
+    headers = {}
+    if id_token_audience is not None:
+        headers["Authorization"] = f"Bearer {identity_token(id_token_audience, timeout_s)}"
     try:
         with httpx.Client(timeout=timeout_s) as client:
-            response = client.post(url, json={"text": text})
+            response = client.post(url, json={"text": text}, headers=headers)
     except httpx.TimeoutException as exc:
         raise PredictionError(
             f"The API at {api_url} did not answer within {timeout_s:g} s."

@@ -19,6 +19,7 @@ import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
+import classifier_client
 from classifier_client import (
     DEFAULT_API_SOURCE_DIR,
     NOT_CONFIGURED,
@@ -29,7 +30,14 @@ from classifier_client import (
 STREAMLIT_DIR = Path(__file__).resolve().parents[1]
 APP = STREAMLIT_DIR / "streamlit_app.py"
 
-SETTINGS = ("API_URL", "MODEL_PATH", "API_TIMEOUT_S", "API_SOURCE_DIR")
+SETTINGS = (
+    "API_URL",
+    "MODEL_PATH",
+    "API_TIMEOUT_S",
+    "API_SOURCE_DIR",
+    "API_ID_TOKEN_AUDIENCE",
+    "GCE_METADATA_HOST",
+)
 API_ANSWER = {
     "id": 7,
     "label": "sport",
@@ -53,6 +61,7 @@ class FakeApi:
     answer: Any = field(default_factory=lambda: dict(API_ANSWER))
     delay_s: float = 0.0
     received: list[tuple[str, Any]] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -63,6 +72,7 @@ def fake_api() -> Iterator[FakeApi]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             api.received.append((self.path, json.loads(body)))
+            api.authorizations.append(self.headers.get("Authorization"))
             time.sleep(api.delay_s)
             payload = json.dumps(api.answer).encode()
             try:
@@ -327,3 +337,71 @@ def test_reports_a_model_path_without_the_api_project(
 def test_parse_prediction_rejects_what_the_page_cannot_show(payload: Any, problem: str) -> None:
     with pytest.raises(ValueError, match=f"^{problem}"):
         parse_prediction(payload)
+
+
+@pytest.fixture
+def metadata_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str | None]]]:
+    """A stand-in for Cloud Run's metadata server; records (path, Metadata-Flavor) per request."""
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Metadata-Flavor")))
+            ok = self.headers.get("Metadata-Flavor") == "Google"
+            payload = b"id-token-for-test" if ok else b"missing Metadata-Flavor"
+            self.send_response(200 if ok else 403)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    monkeypatch.setenv("GCE_METADATA_HOST", f"127.0.0.1:{server.server_address[1]}")
+    try:
+        yield seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_sends_an_identity_token_to_a_private_api(
+    fake_api: FakeApi,
+    metadata_server: list[tuple[str, str | None]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    classifier_client._id_tokens.clear()
+    monkeypatch.setenv("API_URL", fake_api.url)
+    monkeypatch.setenv("API_ID_TOKEN_AUDIENCE", "https://week-api-xyz.a.run.app")
+    app = run_app("The striker scored a late goal")
+    assert errors(app) == []
+    assert fake_api.authorizations == ["Bearer id-token-for-test"]
+    path, flavor = metadata_server[0]
+    assert path.startswith(classifier_client.METADATA_IDENTITY_PATH)
+    assert "audience=https%3A%2F%2Fweek-api-xyz.a.run.app" in path
+    assert flavor == "Google"
+
+
+def test_sends_no_token_without_an_audience(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_URL", fake_api.url)
+    run_app("The striker scored a late goal")
+    assert fake_api.authorizations == [None]
+
+
+def test_reports_a_metadata_server_that_cannot_be_reached(
+    fake_api: FakeApi, closed_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    classifier_client._id_tokens.clear()
+    monkeypatch.setenv("API_URL", fake_api.url)
+    monkeypatch.setenv("API_ID_TOKEN_AUDIENCE", "https://week-api-xyz.a.run.app")
+    monkeypatch.setenv("GCE_METADATA_HOST", f"127.0.0.1:{closed_port}")
+    app = run_app("The striker scored a late goal")
+    assert len(errors(app)) == 1
+    assert errors(app)[0].startswith(
+        "Cannot get an identity token for the API from the metadata server"
+    )
+    assert fake_api.received == []
