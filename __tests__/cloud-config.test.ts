@@ -1,15 +1,5 @@
-import { parseWeekConfig, WeekConfigError } from "../config/load";
-
-/** The problems the configuration loader reports for `raw`, one line per bad field. */
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseWeekConfig(raw, "week.config.json");
-  } catch (error) {
-    if (error instanceof WeekConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
-}
+import { parseWeekConfig } from "../config/load";
+import { problemsOf } from "./helpers";
 
 describe("the heroku and gcp sections of the configuration", () => {
   it("need nothing to synthesise: names and project are asked for at deploy time", () => {

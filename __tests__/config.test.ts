@@ -1,18 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadWeekConfig, parseWeekConfig, WeekConfigError } from "../config/load";
+import { loadWeekConfig, parseWeekConfig } from "../config/load";
 import { weekConfigJsonSchema } from "../config/json-schema";
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseWeekConfig(raw, "week.config.json");
-  } catch (error) {
-    if (error instanceof WeekConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
-}
+import { problemsOf } from "./helpers";
 
 describe("week configuration", () => {
   it("fills every default from an empty object", () => {

@@ -2,12 +2,23 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { App, Testing, TerraformStack } from "cdktf";
-import { parseWeekConfig } from "../config/load";
+import { parseWeekConfig, WeekConfigError } from "../config/load";
 import type { WeekConfig, WeekConfigInput } from "../config/schema";
 
 /** The configuration with every default, plus `overrides`. */
 export function weekConfig(overrides: WeekConfigInput = {}): WeekConfig {
   return parseWeekConfig(overrides, "test configuration");
+}
+
+/** The problems the configuration loader reports for `raw`, one line per bad field; fails if `raw` is accepted. */
+export function problemsOf(raw: unknown): string[] {
+  try {
+    parseWeekConfig(raw, "week.config.json");
+  } catch (error) {
+    if (error instanceof WeekConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
 }
 
 /** A fresh app the way tests want it (no crash reports, stable ids). */
