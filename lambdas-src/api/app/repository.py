@@ -214,6 +214,9 @@ class SqliteRepository:
         try:
             with closing(conn), conn:  # the inner `with conn` commits or rolls back
                 if not self._schema_ready:
+                    # WAL (kept in the file): readers no longer block the writer, so concurrent
+                    # requests wait their turn (busy timeout) instead of failing "locked".
+                    conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute(SQLITE_DDL)
                     self._schema_ready = True
                 yield conn

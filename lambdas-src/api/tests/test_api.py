@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 import shutil
 import tempfile
 from datetime import datetime
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
+from app.repository import NewPrediction, SqliteRepository
 from ml.model import TextClassifier
 from tests.conftest import CLASSES, make_settings, stored_count
 
@@ -182,3 +184,19 @@ def test_the_cloud_sql_socket_url_form_reaches_postgres(
             assert client.delete(f"/predictions/{created['id']}").status_code == 204
     finally:
         shutil.rmtree(short)
+
+
+def test_sqlite_stores_every_prediction_of_concurrent_requests(tmp_path: Path) -> None:
+    """32 writers at once, as under load: each one waits its turn, none is told 'locked'."""
+    repo = SqliteRepository(tmp_path / "predictions.sqlite3", timeout_s=2.0)
+    repo.ensure_schema()
+    item = NewPrediction(text="t", label="sport", probabilities={"sport": 1.0}, model_version="v")
+
+    def write_and_read(_: int) -> None:
+        for _ in range(25):
+            repo.add_many([item])
+            repo.list_page(10, 0)
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(write_and_read, range(32)))
+    assert repo.list_page(1, 0)[1] == 32 * 25
