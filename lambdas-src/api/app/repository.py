@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,8 +103,84 @@ def _one_line(exc: BaseException, secret: str | None = None) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-class PostgresRepository:
+class _SqlRepository:
+    """The queries, written once with `?` placeholders; subclasses connect and encode values."""
+
+    backend: str
+    _placeholder: str  # the driver's parameter marker
+
+    def _connect(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
+        """`created_at` and `probabilities` as the driver stores them."""
+        raise NotImplementedError
+
+    def _execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(sql.replace("?", self._placeholder), params)
+
+    def ensure_schema(self) -> None:
+        with self._connect():
+            pass
+
+    def ping(self) -> None:
+        with self._connect() as conn:
+            conn.execute("SELECT 1")
+
+    def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]:
+        now = datetime.now(UTC)
+        out = []
+        with self._connect() as conn:
+            for item in items:
+                created_at, probabilities = self._encode(now, item.probabilities)
+                row = self._execute(
+                    conn,
+                    "INSERT INTO predictions"
+                    " (created_at, text, label, probabilities, model_version)"
+                    f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}",
+                    (created_at, item.text, item.label, probabilities, item.model_version),
+                ).fetchone()
+                assert row is not None
+                out.append(_from_row(row))
+        return out
+
+    def list_page(self, limit: int, offset: int) -> tuple[list[StoredPrediction], int]:
+        with self._connect() as conn:
+            rows = self._execute(
+                conn,
+                f"SELECT {COLUMNS} FROM predictions ORDER BY id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+            total = conn.execute("SELECT count(*) AS n FROM predictions").fetchone()
+        return [_from_row(r) for r in rows], int(total["n"]) if total else 0
+
+    def get(self, prediction_id: int) -> StoredPrediction | None:
+        with self._connect() as conn:
+            row = self._execute(
+                conn, f"SELECT {COLUMNS} FROM predictions WHERE id = ?", (prediction_id,)
+            ).fetchone()
+        return _from_row(row) if row else None
+
+    def set_correction(
+        self, prediction_id: int, corrected_label: str | None
+    ) -> StoredPrediction | None:
+        with self._connect() as conn:
+            row = self._execute(
+                conn,
+                f"UPDATE predictions SET corrected_label = ? WHERE id = ? RETURNING {COLUMNS}",
+                (corrected_label, prediction_id),
+            ).fetchone()
+        return _from_row(row) if row else None
+
+    def delete(self, prediction_id: int) -> bool:
+        with self._connect() as conn:
+            cur = self._execute(conn, "DELETE FROM predictions WHERE id = ?", (prediction_id,))
+            return bool(cur.rowcount > 0)
+
+
+class PostgresRepository(_SqlRepository):
     backend = "postgresql"
+    _placeholder = "%s"
 
     def __init__(self, url: str, connect_timeout_s: int = 2) -> None:
         self._url = url
@@ -140,63 +216,13 @@ class PostgresRepository:
             return None
         return str(password) if password else None
 
-    def ensure_schema(self) -> None:
-        with self._connect():
-            pass
-
-    def ping(self) -> None:
-        with self._connect() as conn:
-            conn.execute("SELECT 1")
-
-    def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]:
-        now = datetime.now(UTC)
-        out = []
-        with self._connect() as conn:
-            for item in items:
-                row = conn.execute(
-                    "INSERT INTO predictions"
-                    " (created_at, text, label, probabilities, model_version)"
-                    f" VALUES (%s, %s, %s, %s, %s) RETURNING {COLUMNS}",
-                    (now, item.text, item.label, Jsonb(item.probabilities), item.model_version),
-                ).fetchone()
-                assert row is not None
-                out.append(_from_row(row))
-        return out
-
-    def list_page(self, limit: int, offset: int) -> tuple[list[StoredPrediction], int]:
-        with self._connect() as conn:
-            rows = conn.execute(
-                f"SELECT {COLUMNS} FROM predictions ORDER BY id DESC LIMIT %s OFFSET %s",
-                (limit, offset),
-            ).fetchall()
-            total = conn.execute("SELECT count(*) AS n FROM predictions").fetchone()
-        return [_from_row(r) for r in rows], int(total["n"]) if total else 0
-
-    def get(self, prediction_id: int) -> StoredPrediction | None:
-        with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT {COLUMNS} FROM predictions WHERE id = %s", (prediction_id,)
-            ).fetchone()
-        return _from_row(row) if row else None
-
-    def set_correction(
-        self, prediction_id: int, corrected_label: str | None
-    ) -> StoredPrediction | None:
-        with self._connect() as conn:
-            row = conn.execute(
-                f"UPDATE predictions SET corrected_label = %s WHERE id = %s RETURNING {COLUMNS}",
-                (corrected_label, prediction_id),
-            ).fetchone()
-        return _from_row(row) if row else None
-
-    def delete(self, prediction_id: int) -> bool:
-        with self._connect() as conn:
-            cur = conn.execute("DELETE FROM predictions WHERE id = %s", (prediction_id,))
-            return cur.rowcount > 0
+    def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
+        return now, Jsonb(probabilities)
 
 
-class SqliteRepository:
+class SqliteRepository(_SqlRepository):
     backend = "sqlite"
+    _placeholder = "?"
 
     def __init__(self, path: Path, timeout_s: float = 2.0) -> None:
         self._path = path
@@ -223,65 +249,8 @@ class SqliteRepository:
         except sqlite3.OperationalError as exc:  # locked, read-only, disk I/O, file gone
             raise DatabaseUnavailable(_one_line(exc)) from exc
 
-    def ensure_schema(self) -> None:
-        with self._connect():
-            pass
-
-    def ping(self) -> None:
-        with self._connect() as conn:
-            conn.execute("SELECT 1")
-
-    def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]:
-        now = datetime.now(UTC).isoformat()
-        out = []
-        with self._connect() as conn:
-            for item in items:
-                row = conn.execute(
-                    "INSERT INTO predictions"
-                    " (created_at, text, label, probabilities, model_version)"
-                    f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}",
-                    (
-                        now,
-                        item.text,
-                        item.label,
-                        json.dumps(item.probabilities),
-                        item.model_version,
-                    ),
-                ).fetchone()
-                out.append(_from_row(row))
-        return out
-
-    def list_page(self, limit: int, offset: int) -> tuple[list[StoredPrediction], int]:
-        with self._connect() as conn:
-            rows = conn.execute(
-                f"SELECT {COLUMNS} FROM predictions ORDER BY id DESC LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-            total = conn.execute("SELECT count(*) FROM predictions").fetchone()[0]
-        return [_from_row(r) for r in rows], int(total)
-
-    def get(self, prediction_id: int) -> StoredPrediction | None:
-        with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT {COLUMNS} FROM predictions WHERE id = ?", (prediction_id,)
-            ).fetchone()
-        return _from_row(row) if row else None
-
-    def set_correction(
-        self, prediction_id: int, corrected_label: str | None
-    ) -> StoredPrediction | None:
-        with self._connect() as conn:
-            row = conn.execute(
-                f"UPDATE predictions SET corrected_label = ? WHERE id = ? RETURNING {COLUMNS}",
-                (corrected_label, prediction_id),
-            ).fetchone()
-        return _from_row(row) if row else None
-
-    def delete(self, prediction_id: int) -> bool:
-        with self._connect() as conn:
-            return (
-                conn.execute("DELETE FROM predictions WHERE id = ?", (prediction_id,)).rowcount > 0
-            )
+    def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
+        return now.isoformat(), json.dumps(probabilities)
 
 
 def _from_row(row: Any) -> StoredPrediction:
