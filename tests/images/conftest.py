@@ -18,6 +18,7 @@ Environment (all optional; scripts/image-test.sh sets the first three):
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import os
 import secrets
@@ -33,6 +34,7 @@ from typing import Any
 import pytest
 from image_support import (
     COURSE_REPO,
+    PYTHON_STANDIN,
     ROLES,
     ROOT,
     Builder,
@@ -75,16 +77,19 @@ class Report:
 REPORT_KEY = pytest.StashKey[Report]()
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+def _stop_once(signum: int, frame: Any) -> None:
+    """The first SIGINT or SIGTERM stops the run the Ctrl-C way (finalizers run); later ones
+    are ignored so that they cannot cut the clean-up short (Ctrl-C reaches the whole process
+    group, then scripts/image-test.sh sends SIGTERM)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"signal {signum}: cleaning up")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[REPORT_KEY] = Report()
-    # SIGTERM (the script's trap, CI's time-out) takes the Ctrl-C path: finalizers run.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by bash
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _stop_once)
+    signal.signal(signal.SIGTERM, _stop_once)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -137,15 +142,17 @@ def report(pytestconfig: pytest.Config) -> Report:
 def say(pytestconfig: pytest.Config, report: Report) -> Callable[[str], None]:
     """Progress lines that bypass output capture (main thread only)."""
     capman = pytestconfig.pluginmanager.getplugin("capturemanager")
+    terminal = pytestconfig.pluginmanager.getplugin("terminalreporter")
 
     def say(message: str) -> None:
-        line = f"[image-test {time.monotonic() - report.started:5.0f}s] {message}\n"
-        if capman is not None:
-            with capman.global_and_fixture_disabled():
-                sys.stderr.write(line)
-                sys.stderr.flush()
-        else:
-            sys.stderr.write(line)
+        line = f"[image-test {time.monotonic() - report.started:5.0f}s] {message}"
+        with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+            if terminal is not None:
+                terminal.ensure_newline()  # not after a row of progress dots
+                terminal.write_line(line)
+                terminal.flush()
+            else:
+                print(line, file=sys.stderr, flush=True)
 
     return say
 
@@ -222,6 +229,7 @@ def course_repo(workdir: Path) -> Path:
     run(["git", "-C", str(work), "add", "."], timeout=30, env=ident)
     run(["git", "-C", str(work), "commit", "-q", "-m", "Week notebooks"], timeout=30, env=ident)
     run(["git", "clone", "-q", "--bare", str(work), str(bare)], timeout=30, env=ident)
+    run(["git", "--git-dir", str(bare), "update-server-info"], timeout=30, env=ident)  # dumb http
     # readable by the container's user (the mount is read-only)
     for path in [workdir, bare, *bare.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -435,6 +443,62 @@ def running(
             if _failed_reports:
                 say(f"{container.name} last log lines:\n{container.logs(15)}")
             run(["docker", "rm", "-f", "-v", container.name], timeout=120, check=False)
+
+
+GIT_SERVER = r"""
+import base64, http.server, os
+pair = f"x-access-token:{os.environ['EXPECTED_TOKEN']}".encode()
+want = "Basic " + base64.b64encode(pair).decode()
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory="/srv/git", **kwargs)
+
+    def send_head(self):
+        if self.headers.get("Authorization") != want:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="course"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        return super().send_head()
+
+
+http.server.ThreadingHTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
+"""
+
+
+@dataclass
+class GitServer:
+    container: str
+    url: str  # of the course repository, as the sandbox sees it
+
+    def log(self) -> str:
+        done = run(["docker", "logs", self.container], timeout=60, check=False)
+        return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def git_server(
+    running: Running, run_id: str, course_repo: Path, canaries: dict[str, str]
+) -> Iterator[GitServer]:
+    """The course repository over http with Basic auth (user x-access-token, password the
+    GIT_TOKEN canary), as a hosted repository asks for a token: dumb-http git from a Python
+    server in the Python stand-in base, on the private network as `git`."""
+    name = f"week-it-{run_id}-git"
+    cmd = ["docker", "run", "-d", "--name", name, "--network", running.network, *labels(run_id)]
+    cmd += ["--network-alias", "git", "-e", "EXPECTED_TOKEN", "--user", "65534:65534"]
+    cmd += [
+        "--mount",
+        f"type=bind,source={course_repo},target=/srv/git/{course_repo.name},readonly",
+    ]
+    cmd += [PYTHON_STANDIN, "python3", "-u", "-c", GIT_SERVER]
+    run(cmd, timeout=300, env={"EXPECTED_TOKEN": canaries["GIT_TOKEN"]})
+    try:
+        yield GitServer(container=name, url=f"http://git:8080/{course_repo.name}")
+    finally:
+        run(["docker", "rm", "-f", name], timeout=120, check=False)
 
 
 def _give_repo_to_image_user(repo: Path, image: str, container: str) -> None:

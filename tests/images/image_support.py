@@ -479,13 +479,20 @@ class Container:
         timeout: float = 120,
         check: bool = True,
         input_text: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """`docker exec`; ENV is added to the container's own (values passed through the
+        client's environment, not on its command line)."""
         cmd = ["docker", "exec"]
         if input_text is not None:
             cmd.append("-i")
         if user is not None:
             cmd += ["--user", user]
-        return run([*cmd, self.name, *args], timeout=timeout, check=check, input_text=input_text)
+        for key in env or {}:
+            cmd += ["-e", key]
+        return run(
+            [*cmd, self.name, *args], timeout=timeout, check=check, input_text=input_text, env=env
+        )
 
     def python(self, script: str, *args: str, timeout: float = 120) -> Any:
         """Runs SCRIPT with the container's python (stdin), returns its last stdout line as JSON."""

@@ -39,7 +39,7 @@ from image_support import (
 )
 
 if TYPE_CHECKING:
-    from conftest import Builds, Report, Running
+    from conftest import Builds, GitServer, Report, Running
 
 ALL_ROLES = list(ROLES)
 WORKLOADS = ["api", "streamlit"]
@@ -267,6 +267,46 @@ def test_sandbox_clones_the_configured_repository_into_the_workspace(
     author = sandbox.exec("git", "-C", clone, "log", "-1", "--format=%an <%ae>").stdout.strip()
     env = {**image_env(stack["sandbox"].tag), **sandbox.env}
     assert author == f"{env['GIT_USER_NAME']} <{env['GIT_USER_EMAIL']}>"
+
+
+def test_sandbox_clones_over_http_with_the_git_token_from_its_environment(
+    sandbox: Container, git_server: GitServer, canaries: dict[str, str]
+) -> None:
+    """The entrypoint's credential helper answers git with GIT_TOKEN, for the repository's
+    host only; the token never lands in the clone's remote URL (the file scan below checks
+    every file)."""
+    workspace = "/tmp/token-clone"
+    done = sandbox.exec(
+        "/usr/local/bin/sandbox-entrypoint",
+        "true",
+        env={"GIT_REPO_URL": git_server.url, "WORKSPACE": workspace},
+        check=False,
+    )
+    clone = f"{workspace}/{COURSE_REPO}"
+    head = sandbox.exec("git", "-C", clone, "log", "-1", "--format=%s", check=False)
+    assert head.returncode == 0 and head.stdout.strip() == "Week notebooks", (
+        f"no clone over http with the token: {tail(done.stderr, 10)}\n"
+        f"server log:\n{tail(git_server.log(), 10)}"
+    )
+    remote = sandbox.exec("git", "-C", clone, "config", "remote.origin.url").stdout.strip()
+    assert remote == git_server.url
+    assert '" 401 ' in git_server.log() and '" 200 ' in git_server.log()
+
+
+def test_sandbox_does_not_clone_over_http_with_a_wrong_git_token(
+    sandbox: Container, git_server: GitServer
+) -> None:
+    workspace = "/tmp/wrong-token-clone"
+    done = sandbox.exec(
+        "/usr/local/bin/sandbox-entrypoint",
+        "true",
+        env={"GIT_REPO_URL": git_server.url, "WORKSPACE": workspace, "GIT_TOKEN": "not-the-token"},
+        check=False,
+    )
+    assert done.returncode == 0, f"the entrypoint must start without the clone: {done.stderr}"
+    assert "could not clone" in done.stderr, done.stderr
+    missing = sandbox.exec("test", "-e", f"{workspace}/{COURSE_REPO}/.git", check=False)
+    assert missing.returncode != 0
 
 
 IMPORT_CHECK = r"""
