@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Test every Python project of lambdas-src in the shared venv (.venv, built by py-env.sh):
-#   1. ruff check and ruff format --check over lambdas-src
+#   1. ruff check and ruff format --check over lambdas-src and tests
 #   2. mypy per project (its own [tool.mypy] if its pyproject.toml has one, else the shared
 #      lambdas-src/pyproject.toml)
 #   3. pytest per project that has a tests/ folder, one invocation each (no module-name
@@ -78,8 +78,8 @@ export TEST_POSTGRES_SOCKET="$pg_dir/.s.PGSQL.$pg_port" # for the Cloud SQL sock
 echo "py-test: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port ($pg_dir)" >&2
 
 # ------------------------------------------------------------------ lint and types
-step "ruff check" ruff check lambdas-src
-step "ruff format --check" ruff format --check lambdas-src
+step "ruff check" ruff check lambdas-src tests
+step "ruff format --check" ruff format --check lambdas-src tests
 
 projects=()
 for dir in lambdas-src/*/; do
@@ -101,11 +101,19 @@ print("shared" if mypy is None else "own-files" if mypy.get("files") else "own")
 PY
 }
 
-for dir in "${projects[@]}"; do
+# The test suites outside lambdas-src (tests/load, tests/images) are type-checked too; their
+# tests run in scripts/load-test.sh and scripts/image-test.sh.
+checked=("${projects[@]}")
+for dir in tests/*/; do
+  dir="${dir%/}"
+  [[ -z "$(find "$dir" -name '*.py' -print -quit)" ]] || checked+=("$dir")
+done
+
+for dir in "${checked[@]}"; do
   case "$(mypy_mode "$dir")" in
     own-files) step "mypy $dir" bash -c 'cd "$1" && mypy' _ "$dir" ;;
     own) step "mypy $dir" bash -c 'cd "$1" && mypy .' _ "$dir" ;;
-    shared) step "mypy $dir" bash -c 'cd "$1" && mypy --config-file ../pyproject.toml .' _ "$dir" ;;
+    shared) step "mypy $dir" bash -c 'cd "$1" && mypy --config-file "$2" .' _ "$dir" "$root/lambdas-src/pyproject.toml" ;;
   esac
 done
 
