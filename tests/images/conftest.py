@@ -12,7 +12,8 @@ Environment (all optional; scripts/image-test.sh sets the first three):
   IMAGE_TEST_RUN_ID         names and labels of this run's containers, network and volumes
   IMAGE_TEST_REBUILD=1      build with --no-cache even when an image with the tag exists
   IMAGE_TEST_BUILD_JOBS     builds at a time (default 2)
-  IMAGE_TEST_PRUNE=0        keep images earlier runs built under superseded tags
+  IMAGE_TEST_PRUNE=0        keep the images earlier runs built under tags now superseded
+  IMAGE_TEST_STATE_DIR      where the tags the tests built are listed (/var/cache/week-image-test)
 """
 
 from __future__ import annotations
@@ -64,9 +65,15 @@ HEALTHY_TIMEOUT_S = 180  # from the container's start
 COURSE_REPO_MOUNT = f"/srv/git/{COURSE_REPO}.git"
 
 
+def _start() -> float:
+    """When the run started, on the monotonic clock: scripts/image-test.sh's start if given."""
+    t0 = os.environ.get("IMAGE_TEST_T0", "")
+    return time.monotonic() - (max(0.0, time.time() - float(t0)) if t0.isdigit() else 0.0)
+
+
 @dataclass
 class Report:
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=_start)
     run_id: str = ""
     builds: dict[str, BuiltImage] = field(default_factory=dict)
     build_errors: dict[str, str] = field(default_factory=dict)
@@ -109,7 +116,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     w = terminalreporter.write_line
     terminalreporter.section("images (sizes in MB; above base = image size - base size)")
     w(
-        f"{'image':30} {'built on':42} {'build':>13} {'size':>7} {'base':>6} {'above base':>10} "
+        f"{'image':30} {'built on':38} {'build':>18} {'size':>7} {'base':>6} {'above base':>10} "
         f"{'healthy after':>13}"
     )
     for role in ROLES:
@@ -118,10 +125,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             if role in report.build_errors:
                 w(f"{role:30} build failed: {report.build_errors[role].splitlines()[0][:100]}")
             continue
-        build = "reused" if b.build_seconds is None else f"{b.build_seconds:.0f} s"
         healthy = report.healthy_after.get(role)
         w(
-            f"{b.spec.tag:30} {b.base:42} {build:>13} {b.size_bytes / 1e6:7.0f} "
+            f"{b.spec.tag:30} {b.base:38} {b.how:>18} {b.size_bytes / 1e6:7.0f} "
             f"{b.base_size_bytes / 1e6:6.0f} {b.above_base_mb:10.0f} "
             f"{'-' if healthy is None else f'{healthy:.0f} s':>13}"
         )
@@ -145,7 +151,7 @@ def say(pytestconfig: pytest.Config, report: Report) -> Callable[[str], None]:
     terminal = pytestconfig.pluginmanager.getplugin("terminalreporter")
 
     def say(message: str) -> None:
-        line = f"[image-test {time.monotonic() - report.started:5.0f}s] {message}"
+        line = f"[image-test {time.monotonic() - report.started:4.0f}s] {message}"
         with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
             if terminal is not None:
                 terminal.ensure_newline()  # not after a row of progress dots

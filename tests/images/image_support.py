@@ -8,6 +8,7 @@ run on a throw-away bridge and publish their ports on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -25,11 +26,14 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parents[2]
 STACK = "local"
 
-# Every container, network and volume a run makes carries these labels; images the tests build
-# carry ROLE_LABEL (the stack's own builds do not), so superseded ones can be removed.
+# Every container, network and volume a run makes carries these labels. Images get none: a
+# `--label` is one more build step, and on vfs every step copies the whole image (~40 s for the
+# sandbox); the tags the tests built are listed in BUILT_TAGS instead, to remove superseded ones.
 RUN_LABEL = "week.image-test.run"
 OWNER_LABEL = "week.image-test.owner-pid"
-ROLE_LABEL = "week.image-test.role"
+BUILT_TAGS = (
+    Path(os.environ.get("IMAGE_TEST_STATE_DIR", "/var/cache/week-image-test")) / "built-tags"
+)
 
 COURSE_REPO = "course-notebooks"  # the bare repository the sandbox clones
 DEBIAN_STANDIN = "week-local/debian:bookworm"
@@ -270,17 +274,28 @@ def stage_names(text: str) -> set[str]:
 @dataclass
 class BuiltImage:
     spec: ImageSpec
-    base: str  # the base it was built on (the stand-in, or its derived fix)
+    base: str  # the stand-in it was built on
     image_id: str
     reused: bool
     build_seconds: float | None  # None when reused
     size_bytes: int
     base_size_bytes: int
     log_path: Path | None = None
+    steps: int = 0  # Dockerfile steps the build ran, and how many came from the layer cache
+    cached_steps: int = 0
 
     @property
     def above_base_mb(self) -> float:
         return (self.size_bytes - self.base_size_bytes) / 1e6
+
+    @property
+    def how(self) -> str:
+        """'reused', '402 s cold', or '35 s, 12/19 cached'."""
+        if self.build_seconds is None:
+            return "reused"
+        if self.cached_steps == 0:
+            return f"{self.build_seconds:.0f} s cold"
+        return f"{self.build_seconds:.0f} s, {self.cached_steps}/{self.steps} cached"
 
 
 def layers(image: str) -> list[str]:
@@ -359,8 +374,6 @@ class Builder:
         for k, v in args.items():
             cmd += ["--build-arg", f"{k}={v}"]
         cmd += [
-            "--label",
-            f"{ROLE_LABEL}={spec.role.name}",
             "-t",
             tag,
             "-f",
@@ -425,7 +438,10 @@ class Builder:
         data = inspect("image", spec.tag)
         if data is None:
             raise ImageTestError(f"{spec.tag} is missing after its build")
+        text = log.read_text(errors="replace") if log is not None else ""
         return BuiltImage(
+            steps=len(re.findall(r"^Step \d+/\d+ :", text, re.M)),
+            cached_steps=text.count("---> Using cache"),
             spec=spec,
             base=base,
             image_id=data["Id"],
@@ -437,21 +453,30 @@ class Builder:
         )
 
     def _prune_superseded(self, spec: ImageSpec) -> None:
-        """Removes images of this role that earlier test runs built under another tag (vfs keeps
-        a full copy per layer). Never forced: an image a container uses stays."""
-        listed = docker(
-            "image",
-            "ls",
-            "--filter",
-            f"label={ROLE_LABEL}={spec.role.name}",
-            "--format",
-            "{{.Repository}}:{{.Tag}}",
-            check=False,
-        )
-        for ref in listed.splitlines():
-            superseded = ref.startswith(spec.role.repository + ":") and ref != spec.tag
-            if superseded and run(["docker", "rmi", ref], timeout=300, check=False).returncode == 0:
-                self.messages.put(f"removed superseded test image {ref}")
+        """Records SPEC's tag as built by the tests, and removes the images of this repository
+        that earlier runs built under another tag (vfs keeps a full copy per layer). Never
+        forced: an image a container uses stays (and stays listed)."""
+        try:
+            BUILT_TAGS.parent.mkdir(parents=True, exist_ok=True)
+            with BUILT_TAGS.open("a+") as state:
+                fcntl.flock(state, fcntl.LOCK_EX)
+                state.seek(0)
+                tags = {line.strip() for line in state if line.strip()}
+                keep = {spec.tag}
+                for ref in sorted(tags - keep):
+                    if not ref.startswith(spec.role.repository + ":"):
+                        keep.add(ref)
+                    elif inspect("image", ref) is None:
+                        continue
+                    elif run(["docker", "rmi", ref], timeout=300, check=False).returncode == 0:
+                        self.messages.put(f"removed superseded test image {ref}")
+                    else:
+                        keep.add(ref)
+                state.seek(0)
+                state.truncate()
+                state.write("".join(f"{ref}\n" for ref in sorted(keep)))
+        except OSError as exc:
+            self.messages.put(f"not pruning superseded test images ({BUILT_TAGS}: {exc})")
 
 
 # --------------------------------------------------------------------------------- containers

@@ -569,12 +569,8 @@ def test_workload_serves_on_the_port_in_port(
                 raise ImageTestError(
                     f"{name} stopped: {docker('logs', '--tail', '20', name, check=False)}"
                 )
-            return (
-                run(
-                    ["docker", "exec", name, "python", "-c", probe], timeout=30, check=False
-                ).returncode
-                == 0
-            )
+            done = run(["docker", "exec", name, "python", "-c", probe], timeout=30, check=False)
+            return done.returncode == 0
 
         wait_until(f"{role} answering on PORT={port}", answers, timeout=120, interval=2)
     finally:
@@ -594,6 +590,16 @@ def test_image_history_and_config_hold_no_secret(
     history = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", tag)
     for name, value in canaries.items():
         assert value not in history, f"{name}'s run-time value is in the history of {tag}"
+    # the legacy builder writes the build args a RUN uses as "|N NAME=value ... /bin/sh -c ..."
+    build_args = [
+        arg.partition("=")[0]
+        for line in history.splitlines()
+        if (m := re.match(r"\|\d+ (.*?) /bin/sh -c ", line))
+        for arg in m.group(1).split()
+    ]
+    assert not [a for a in build_args if SECRET_NAME.search(a)], (
+        f"{tag} was built with secret-looking build args, kept in its history: {build_args}"
+    )
     mirror_steps = sum(pip_index_url in line for line in history.splitlines())
     if mirror_steps:
         report.notes.append(
@@ -658,7 +664,8 @@ def test_sandbox_never_writes_the_git_token_to_a_file(
             check=False,
             timeout=300,
         )
-        assert done.returncode in (0, 1), f"grep failed: {done.stderr[-300:]}"
+        # 1: no match; 2: some special file could not be read (matches are still listed)
+        assert done.returncode in (0, 1, 2), f"grep failed: {done.stderr[-300:]}"
         found[name] = done.stdout.split()
     assert not found["GIT_TOKEN"], f"GIT_TOKEN written to {found['GIT_TOKEN']}"
     stray = [p for p in found["JUPYTER_TOKEN"] if "/.local/share/jupyter/runtime/" not in p]
