@@ -22,10 +22,20 @@ export interface PolicyRule {
 
 export type Config = Record<string, unknown>;
 
+/**
+ * Resolving a construct's Terraform is the costly part of a check: it is done once per
+ * construct, when the aspects run (the tree is complete by then), and shared by every rule.
+ */
+const resolved = new WeakMap<IConstruct, unknown>();
+function resolvedTerraform<T>(node: TerraformResource | TerraformOutput): T {
+  if (!resolved.has(node)) resolved.set(node, resolve(node, node.toTerraform()));
+  return resolved.get(node) as T;
+}
+
 /** The resolved Terraform configuration of a resource of one of `types`, or undefined. */
 export function resourceOf(node: IConstruct, ...types: string[]): { type: string; config: Config } | undefined {
   if (!(node instanceof TerraformResource) || !types.includes(node.terraformResourceType)) return undefined;
-  const tf = resolve(node, node.toTerraform()) as { resource: Record<string, Record<string, Config>> };
+  const tf = resolvedTerraform<{ resource: Record<string, Record<string, Config>> }>(node);
   const byId = tf.resource[node.terraformResourceType];
   return { type: node.terraformResourceType, config: Object.values(byId)[0] };
 }
@@ -33,7 +43,7 @@ export function resourceOf(node: IConstruct, ...types: string[]): { type: string
 /** The resolved configuration of an output: name, value, sensitivity. */
 export function outputOf(node: IConstruct): { name: string; value: unknown; sensitive: boolean } | undefined {
   if (!(node instanceof TerraformOutput)) return undefined;
-  const tf = resolve(node, node.toTerraform()) as { output: Record<string, { value: unknown; sensitive?: boolean }> };
+  const tf = resolvedTerraform<{ output: Record<string, { value: unknown; sensitive?: boolean }> }>(node);
   const [name, output] = Object.entries(tf.output)[0];
   return { name, value: output.value, sensitive: output.sensitive === true };
 }
