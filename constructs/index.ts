@@ -1,6 +1,7 @@
 export * from "./paths";
 export * from "./shared/build-context";
 export * from "./shared/generated-secret";
+export * from "./shared/workload-image";
 export * from "./local/private-network";
 export * from "./local/service-container";
 export * from "./local/postgres-service";

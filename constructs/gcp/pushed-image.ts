@@ -1,9 +1,8 @@
-import * as fs from "fs";
-import * as path from "path";
 import { Construct } from "constructs";
-import { Image } from "@cdktf/provider-docker/lib/image";
+import type { Image } from "@cdktf/provider-docker/lib/image";
 import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image";
-import { BuildContext } from "../shared/build-context";
+import type { BuildContext } from "../shared/build-context";
+import { buildWorkloadImage } from "../shared/workload-image";
 import type { ArtifactRepository } from "./artifact-repository";
 
 export interface PushedImageProps {
@@ -39,21 +38,12 @@ export class PushedImage extends Construct {
     if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(props.name)) {
       throw new Error(`${this.node.path}: name must be a lowercase image name such as api, got ${JSON.stringify(props.name)}`);
     }
-    if (!fs.existsSync(path.join(props.source, "Dockerfile"))) {
-      throw new Error(`${this.node.path}: source must hold a Dockerfile, got ${JSON.stringify(props.source)}`);
-    }
-    this.context = new BuildContext(this, "context", { source: props.source });
     const repositoryImage = `${props.repository.path}/${props.name}`;
-    this.image = new Image(this, "image", {
-      name: `${repositoryImage}:${this.context.tag}`,
-      keepLocally: false,
-      buildAttribute: {
-        context: this.context.path,
-        dockerfile: "Dockerfile",
-        platform: props.platform ?? "linux/amd64",
-      },
-      triggers: { context: this.context.hash },
-    });
+    ({ context: this.context, image: this.image } = buildWorkloadImage(this, {
+      source: props.source,
+      repository: repositoryImage,
+      platform: props.platform ?? "linux/amd64",
+    }));
     this.pushed = new RegistryImage(this, "pushed", {
       provider: props.repository.pushProvider,
       name: this.image.name,

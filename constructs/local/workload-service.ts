@@ -1,9 +1,8 @@
-import * as fs from "fs";
-import * as path from "path";
 import { Construct } from "constructs";
-import { Image } from "@cdktf/provider-docker/lib/image";
+import type { Image } from "@cdktf/provider-docker/lib/image";
 import type { ITerraformDependable } from "cdktf";
-import { BuildContext } from "../shared/build-context";
+import type { BuildContext } from "../shared/build-context";
+import { buildWorkloadImage } from "../shared/workload-image";
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 
@@ -35,16 +34,10 @@ export class WorkloadService extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkloadServiceProps) {
     super(scope, id);
-    if (!fs.existsSync(path.join(props.source, "Dockerfile"))) {
-      throw new Error(`${this.node.path}: source must hold a Dockerfile, got ${JSON.stringify(props.source)}`);
-    }
-    this.context = new BuildContext(this, "context", { source: props.source });
-    this.image = new Image(this, "image", {
-      name: `week-${props.alias}:${this.context.tag}`,
-      keepLocally: false,
-      buildAttribute: { context: this.context.path, dockerfile: "Dockerfile" },
-      triggers: { context: this.context.hash },
-    });
+    ({ context: this.context, image: this.image } = buildWorkloadImage(this, {
+      source: props.source,
+      repository: `week-${props.alias}`,
+    }));
     this.service = new ServiceContainer(this, "service", {
       network: props.network,
       alias: props.alias,
