@@ -6,6 +6,15 @@
  * and a test keeps the two in step.
  */
 import { z } from "zod";
+import {
+  CLOUD_SQL_ENTERPRISE_TIER,
+  GCP_PROJECT_ID_PATTERN,
+  GCP_REGION,
+  HEROKU_DYNO_SIZES,
+  HEROKU_POSTGRES_PLAN,
+  HEROKU_REGIONS,
+  herokuAppNamePattern,
+} from "./platforms";
 
 const PORT = "must be a whole number between 1 and 65535";
 
@@ -152,9 +161,9 @@ const HEROKU_APP_NAME =
   "must be 3 to 30 characters: lowercase letters, digits and dashes, starting with a letter and ending with a letter or digit";
 const herokuAppName = z
   .string({ error: HEROKU_APP_NAME })
-  .regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/, { error: HEROKU_APP_NAME });
+  .regex(new RegExp(herokuAppNamePattern()), { error: HEROKU_APP_NAME });
 
-const HEROKU_POSTGRES_PLAN =
+const HEROKU_POSTGRES_PLAN_MESSAGE =
   "must be a current Heroku Postgres plan such as heroku-postgresql:essential-0 (the free hobby plans are gone)";
 
 export const herokuSchema = z
@@ -163,19 +172,19 @@ export const herokuSchema = z
       .optional()
       .describe("Name of the API app (globally unique on Heroku). @default - asked at deploy time (TF_VAR_heroku_app_name)"),
     region: z
-      .enum(["us", "eu"], { error: "must be us or eu (the Common Runtime regions)" })
+      .enum(HEROKU_REGIONS, { error: "must be us or eu (the Common Runtime regions)" })
       .default("eu")
       .describe("Common Runtime region. @default eu"),
     postgresPlan: z
-      .string({ error: HEROKU_POSTGRES_PLAN })
-      .regex(/^heroku-postgresql:(essential-[0-2]|standard-\d+|premium-\d+|private-\d+|shield-\d+)$/, {
-        error: HEROKU_POSTGRES_PLAN,
+      .string({ error: HEROKU_POSTGRES_PLAN_MESSAGE })
+      .regex(HEROKU_POSTGRES_PLAN, {
+        error: HEROKU_POSTGRES_PLAN_MESSAGE,
       })
       .default("heroku-postgresql:essential-0")
       .describe("Heroku Postgres add-on plan. @default heroku-postgresql:essential-0"),
     dynoSize: z
-      .enum(["eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l"], {
-        error: "must be one of eco, basic, standard-1x, standard-2x, performance-m, performance-l",
+      .enum(HEROKU_DYNO_SIZES, {
+        error: `must be one of ${HEROKU_DYNO_SIZES.join(", ")}`,
       })
       .default("basic")
       .describe("Dyno size of the web process. @default basic"),
@@ -213,12 +222,12 @@ export const gcpSchema = z
   .strictObject({
     project: z
       .string({ error: GCP_PROJECT })
-      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: GCP_PROJECT })
+      .regex(new RegExp(GCP_PROJECT_ID_PATTERN), { error: GCP_PROJECT })
       .optional()
       .describe("Project id. @default - asked at deploy time (TF_VAR_gcp_project)"),
     region: z
       .string({ error: "must be a Google Cloud region such as europe-west1" })
-      .regex(/^[a-z]+-[a-z]+\d{1,2}$/, { error: "must be a Google Cloud region such as europe-west1" })
+      .regex(GCP_REGION, { error: "must be a Google Cloud region such as europe-west1" })
       .default("europe-west1")
       .describe("Region of Cloud Run, Artifact Registry and Cloud SQL. @default europe-west1"),
     apiMemoryMiB: memoryMiB(1024, 512, 32768),
@@ -246,7 +255,7 @@ export const gcpSchema = z
     streamlit: z.boolean({ error: "must be true or false" }).default(false).describe("Deploy the Streamlit app on Cloud Run too. @default false"),
     sqlTier: z
       .string({ error: "must be a Cloud SQL Enterprise tier such as db-f1-micro, db-g1-small or db-custom-1-3840" })
-      .regex(/^db-(f1-micro|g1-small|custom-\d{1,2}-\d{3,6})$/, {
+      .regex(CLOUD_SQL_ENTERPRISE_TIER, {
         error: "must be a Cloud SQL Enterprise tier such as db-f1-micro, db-g1-small or db-custom-1-3840",
       })
       .default("db-f1-micro")

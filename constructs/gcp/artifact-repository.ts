@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { ArtifactRegistryRepository } from "@cdktf/provider-google/lib/artifact-registry-repository";
 import { DataGoogleClientConfig } from "@cdktf/provider-google/lib/data-google-client-config";
+import { GCP_REGION } from "../../config/platforms";
 
 export interface ArtifactRepositoryProps {
   /** Project id (a Terraform expression). */
@@ -40,7 +41,7 @@ export class ArtifactRepository extends Construct {
     if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(repositoryId)) {
       throw new Error(`${this.node.path}: repositoryId must be lowercase letters, digits and dashes, starting with a letter, got ${JSON.stringify(repositoryId)}`);
     }
-    if (!/^[a-z]+-[a-z]+\d{1,2}$/.test(props.region)) {
+    if (!GCP_REGION.test(props.region)) {
       throw new Error(`${this.node.path}: region must be a Google Cloud region such as europe-west1, got ${JSON.stringify(props.region)}`);
     }
     this.repository = new ArtifactRegistryRepository(this, "repository", {

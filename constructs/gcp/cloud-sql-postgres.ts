@@ -7,6 +7,7 @@ import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-ins
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
 import { Id } from "@cdktf/provider-random/lib/id";
 import { Password } from "@cdktf/provider-random/lib/password";
+import { CLOUD_SQL_ENTERPRISE_TIER } from "../../config/platforms";
 import { suppress } from "../../policies/suppress";
 
 /** `type.name` of a resource, as `replace_triggered_by` wants it. */
@@ -71,7 +72,7 @@ export class CloudSqlPostgres extends Construct {
   constructor(scope: Construct, id: string, props: CloudSqlPostgresProps) {
     super(scope, id);
     const tier = props.tier ?? "db-f1-micro";
-    if (!/^db-(f1-micro|g1-small|custom-\d{1,2}-\d{3,6})$/.test(tier)) {
+    if (!CLOUD_SQL_ENTERPRISE_TIER.test(tier)) {
       throw new Error(`${this.node.path}: tier must be a Cloud SQL Enterprise tier such as db-f1-micro, got ${JSON.stringify(tier)}`);
     }
     const passwordVersion = props.passwordVersion ?? 1;

@@ -2,7 +2,7 @@ import { Fn, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 
 /** What Google Cloud accepts as a project id. */
-export const GCP_PROJECT_ID_PATTERN = "^[a-z][a-z0-9-]{4,28}[a-z0-9]$";
+import { GCP_PROJECT_ID_PATTERN } from "../../config/platforms";
 
 export interface GcpProjectProps {
   /**

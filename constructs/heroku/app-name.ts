@@ -1,10 +1,7 @@
 import { Fn, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 
-/** What Heroku accepts as an app name, for names of at most `maxLength` characters. */
-export function herokuAppNamePattern(maxLength = 30): string {
-  return `^[a-z][a-z0-9-]{1,${maxLength - 2}}[a-z0-9]$`;
-}
+import { herokuAppNamePattern } from "../../config/platforms";
 
 export interface HerokuAppNameProps {
   /**

@@ -7,10 +7,8 @@ import { App } from "../../imports/providers/heroku/app";
 import { Build } from "../../imports/providers/heroku/build";
 import { Formation } from "../../imports/providers/heroku/formation";
 import { BuildContext } from "../shared/build-context";
-import { herokuAppNamePattern } from "./app-name";
+import { HEROKU_DYNO_SIZES, HEROKU_POSTGRES_PLAN, HEROKU_REGIONS, herokuAppNamePattern } from "../../config/platforms";
 
-/** Dyno sizes of the Common Runtime that a formation accepts. */
-export const HEROKU_DYNO_SIZES = ["eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l"] as const;
 
 export interface HerokuContainerAppProps {
   /** App name (globally unique on Heroku); a Terraform expression is checked at plan time instead. */
@@ -79,7 +77,7 @@ export class HerokuContainerApp extends Construct {
       );
     }
     const region = props.region ?? "eu";
-    if (!["eu", "us"].includes(region)) {
+    if (!(HEROKU_REGIONS as readonly string[]).includes(region)) {
       throw new Error(`${this.node.path}: region must be eu or us (the Common Runtime regions), got ${JSON.stringify(region)}`);
     }
     const dynoSize = props.dynoSize ?? "basic";
@@ -90,7 +88,7 @@ export class HerokuContainerApp extends Construct {
     if (!Number.isInteger(dynoQuantity) || dynoQuantity < 0 || dynoQuantity > 10) {
       throw new Error(`${this.node.path}: dynoQuantity must be a whole number between 0 and 10, got ${dynoQuantity}`);
     }
-    if (props.postgresPlan !== undefined && !/^heroku-postgresql:[a-z0-9-]+$/.test(props.postgresPlan)) {
+    if (props.postgresPlan !== undefined && !HEROKU_POSTGRES_PLAN.test(props.postgresPlan)) {
       throw new Error(`${this.node.path}: postgresPlan must be a Heroku Postgres plan such as heroku-postgresql:essential-0, got ${JSON.stringify(props.postgresPlan)}`);
     }
     for (const file of ["Dockerfile", "heroku.yml"]) {
