@@ -12,6 +12,13 @@
 #   week-local/python:3.11-slim-bookworm   FROM the above: Debian's python3 (3.11), venv, pip,
 #                                          python/pip on PATH in /usr/local/bin, LANG=C.UTF-8
 #                                          (stands in for python:3.11-slim-bookworm)
+#   week-local/postgres-standin:15-bookworm       FROM the debian one: Debian's PostgreSQL 15 and
+#   week-local/postgres-standin:15-bookworm-next  an entrypoint doing what the stack needs of the
+#                                          official image (scripts/postgres-standin/). A STAND-IN
+#                                          for tests: the stack and docker-compose.yml keep the
+#                                          real postgres:17.6-bookworm. "-next" is the same
+#                                          server in a second image, so that a test can replace
+#                                          the database's image on the same volume.
 #
 # Cache: $WEEK_BASES_CACHE (default /var/cache/week-bases) keeps the rootfs tarball so that
 # a lost image store does not mean another debootstrap. A fresh machine builds it all.
@@ -22,10 +29,16 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "${HERE}/lib-docker.sh"
 
-# Bump when the recipe below changes: images with another label get rebuilt.
+# Bump when the recipe below changes: images with another label get rebuilt. The PostgreSQL
+# stand-in has its own number (its recipe is scripts/postgres-standin/), so that adding it did
+# not rebuild the shared Debian and Python bases: a new base id would invalidate every image
+# built on them on this engine.
 RECIPE=3
+POSTGRES_RECIPE=4
 DEBIAN_IMAGE="week-local/debian:bookworm"
 PYTHON_IMAGE="week-local/python:3.11-slim-bookworm"
+POSTGRES_IMAGE="week-local/postgres-standin:15-bookworm"
+POSTGRES_NEXT_IMAGE="week-local/postgres-standin:15-bookworm-next"
 SUITE=bookworm
 MIRROR="http://deb.debian.org/debian"
 CACHE="${WEEK_BASES_CACHE:-/var/cache/week-bases}"
@@ -46,10 +59,10 @@ mkdir -p "$CACHE"
 exec 9>"${CACHE}/.lock"
 flock -w 1800 9 || die "another docker-bases.sh holds ${CACHE}/.lock"
 
-image_ok() { # image_ok NAME : exists and was built by this recipe
+image_ok() { # image_ok NAME [RECIPE] : exists and was built by this recipe
   local r
   r=$(docker image inspect -f '{{ index .Config.Labels "week.recipe" }}' "$1" 2>/dev/null) || return 1
-  [ "$r" = "$RECIPE" ]
+  [ "$r" = "${2:-$RECIPE}" ]
 }
 
 # ---------------------------------------------------------------- rootfs tarball
@@ -190,6 +203,22 @@ EOF
   log "built ${PYTHON_IMAGE} in $(( $(now_s) - t0 ))s"
 }
 
+# ---------------------------------------------------------------- postgres stand-in
+build_postgres() {
+  local t0; t0=$(now_s)
+  log "docker build ${POSTGRES_IMAGE} (--network host, apt from deb.debian.org) ..."
+  DOCKER_BUILDKIT=0 docker build -q --network host --build-arg "BASE_IMAGE=${DEBIAN_IMAGE}" \
+      --label "week.recipe=${POSTGRES_RECIPE}" --label "week.standin=postgres" \
+      -t "$POSTGRES_IMAGE" "${HERE}/postgres-standin" >"${CACHE}/postgres-build.log" 2>&1 \
+    || { tail -n 30 "${CACHE}/postgres-build.log" >&2; die "docker build ${POSTGRES_IMAGE} failed; see ${CACHE}/postgres-build.log"; }
+  # the "upgrade": another image of the same server, to replace the database's image on its volume
+  printf 'FROM %s\nLABEL week.standin.revision=next\n' "$POSTGRES_IMAGE" \
+    | DOCKER_BUILDKIT=0 docker build -q --label "week.recipe=${POSTGRES_RECIPE}" -t "$POSTGRES_NEXT_IMAGE" - \
+      >>"${CACHE}/postgres-build.log" 2>&1 \
+    || die "docker build ${POSTGRES_NEXT_IMAGE} failed; see ${CACHE}/postgres-build.log"
+  log "built ${POSTGRES_IMAGE} and ${POSTGRES_NEXT_IMAGE} in $(( $(now_s) - t0 ))s"
+}
+
 # drop_old NAME OLD_ID : after a rebuild, remove the image NAME used to point to
 # (never forced: kept if a container or another image still uses it).
 drop_old() {
@@ -200,6 +229,8 @@ drop_old() {
 }
 OLD_DEBIAN=$(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE" 2>/dev/null || true)
 OLD_PYTHON=$(docker image inspect -f '{{.Id}}' "$PYTHON_IMAGE" 2>/dev/null || true)
+OLD_POSTGRES=$(docker image inspect -f '{{.Id}}' "$POSTGRES_IMAGE" 2>/dev/null || true)
+OLD_POSTGRES_NEXT=$(docker image inspect -f '{{.Id}}' "$POSTGRES_NEXT_IMAGE" 2>/dev/null || true)
 
 T0=$(now_s)
 if [ "$MODE" != "" ] || ! image_ok "$DEBIAN_IMAGE"; then
@@ -212,12 +243,19 @@ if [ "$MODE" != "" ] || [ "$REBUILT_DEBIAN" = 1 ] || ! image_ok "$PYTHON_IMAGE";
   build_python
 fi
 
+if [ "$MODE" != "" ] || [ "$REBUILT_DEBIAN" = 1 ] || ! image_ok "$POSTGRES_IMAGE" "$POSTGRES_RECIPE" \
+    || ! image_ok "$POSTGRES_NEXT_IMAGE" "$POSTGRES_RECIPE"; then
+  build_postgres
+fi
+
+drop_old "$POSTGRES_NEXT_IMAGE" "$OLD_POSTGRES_NEXT"
+drop_old "$POSTGRES_IMAGE" "$OLD_POSTGRES"
 drop_old "$PYTHON_IMAGE" "$OLD_PYTHON"
 drop_old "$DEBIAN_IMAGE" "$OLD_DEBIAN"
 # tarballs of older recipes
 find "$CACHE" -maxdepth 1 -name "debian-${SUITE}-minbase-r*.tar" ! -name "$(basename "$TARBALL")" -delete
 
-for img in "$DEBIAN_IMAGE" "$PYTHON_IMAGE"; do
+for img in "$DEBIAN_IMAGE" "$PYTHON_IMAGE" "$POSTGRES_IMAGE" "$POSTGRES_NEXT_IMAGE"; do
   printf '%-40s %s\n' "$img" "$(human_size "$(docker image inspect -f '{{.Size}}' "$img")")"
 done
 log "done in $(( $(now_s) - T0 ))s"
