@@ -57,12 +57,18 @@ describe("BuildContext", () => {
 });
 
 describe("ServiceContainer", () => {
-  const base = { alias: "svc", image: "busybox:1.37", containerPort: 80, hostPort: 8081, memoryMiB: 128, healthcheck: { test: ["CMD", "true"] } };
+  const base = {
+    alias: "svc",
+    image: { terraform: "busybox:1.37", pull: "busybox:1.37" },
+    ports: [{ container: 80, host: 8081 }],
+    memoryMiB: 128,
+    healthcheck: { test: ["CMD", "true"], interval: "5s", timeout: "3s", retries: 3, startPeriod: "5s" },
+  };
 
   it("refuses a host port out of range, naming it", () => {
     const s = stack();
     const network = new PrivateNetwork(s, "net");
-    expect(() => new ServiceContainer(s, "svc", { ...base, network, hostPort: 70000 })).toThrow("test/svc: hostPort must be between 1 and 65535, got 70000");
+    expect(() => new ServiceContainer(s, "svc", { ...base, network, ports: [{ container: 80, host: 70000 }] })).toThrow("test/svc: hostPort must be between 1 and 65535, got 70000");
   });
 
   it("refuses a memory limit too small to run anything", () => {

@@ -36,8 +36,8 @@ export class ApiService extends Construct {
       hostPort: props.hostPort ?? 8080,
       memoryMiB: props.memoryMiB ?? 512,
       healthPath: "/health",
-      env: [`DATABASE_URL=${props.database.url}`],
-      dependsOn: [props.database.service.container],
+      env: [props.database.urlEnv],
+      dependsOn: [props.database.service],
     });
     this.url = this.workload.service.hostUrl;
     this.docsUrl = `${this.url}/docs`;

@@ -7,6 +7,7 @@ import { Image } from "@cdktf/provider-docker/lib/image";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { WORKLOADS, fromStackDir } from "../paths";
+import { terraformEnvValue, type RuntimeValue, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 
@@ -46,6 +47,8 @@ export interface PostgresServiceProps {
 }
 
 const DATA_VOLUME = "database-data";
+/** What Compose says when a database.env setting is missing from its variables. */
+const ENV_FILE_HINT = "run docker compose with --env-file database.env (README: Compose)";
 
 /** Where the official image keeps its data: PostgreSQL 18 moved it up a level. */
 export function postgresDataPath(image: string): string {
@@ -75,6 +78,8 @@ export class PostgresService extends Construct {
   readonly database: string;
   /** Connection URL for containers on the network (sensitive: it holds the password). */
   readonly url: string;
+  /** `DATABASE_URL` for a service on the network, made of database.env's settings. */
+  readonly urlEnv: ServiceEnv;
   readonly psqlCommand: string;
   readonly dumpCommand: string;
   readonly restoreCommand: string;
@@ -136,19 +141,30 @@ export class PostgresService extends Construct {
     }
     const image = new Image(this, "image", { name: imageRef, keepLocally: true });
 
+    // database.env's settings: read by Terraform at plan time, by Compose from --env-file
+    const setting = (variable: string, terraform: string): RuntimeValue => ({
+      variable,
+      terraform,
+      required: `${variable} comes from database.env: ${ENV_FILE_HINT}`,
+    });
+    const user = setting("POSTGRES_USER", this.user);
+    const password = setting("POSTGRES_PASSWORD", this.password);
+    const database = setting("POSTGRES_DB", this.database);
+    this.urlEnv = {
+      name: "DATABASE_URL",
+      parts: ["postgresql://", { value: user }, ":", { value: password, urlencode: true }, "@database:5432/", { value: database }],
+      sensitive: true,
+    };
+
     this.service = new ServiceContainer(this, "service", {
       network: props.network,
       alias: "database",
-      image: image.imageId,
-      containerPort: 5432,
-      hostPort: props.hostPort ?? 5432,
+      image: { terraform: image.imageId, pull: imageRef },
+      ports: [{ container: 5432, host: props.hostPort ?? 5432 }],
       memoryMiB: props.memoryMiB ?? 512,
-      env: [`POSTGRES_USER=${this.user}`, `POSTGRES_PASSWORD=${this.password}`, `POSTGRES_DB=${this.database}`],
-      volumes: [{ volumeName: this.volume.name, containerPath: postgresDataPath(imageRef) }],
-      uploads: initScripts.map((file) => ({
-        file: `/docker-entrypoint-initdb.d/${path.basename(file)}`,
-        content: fs.readFileSync(file, "utf8"),
-      })),
+      envFile: { path: props.envFile ?? "database.env", values: [user, password, database] },
+      volumes: [{ name: DATA_VOLUME, terraformName: this.volume.name, target: postgresDataPath(imageRef) }],
+      files: initScripts.map((file) => ({ source: file, target: `/docker-entrypoint-initdb.d/${path.basename(file)}` })),
       healthcheck: {
         // TCP, not the socket: the image's temporary init server listens on the socket only.
         test: ["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'],
@@ -161,9 +177,7 @@ export class PostgresService extends Construct {
     });
 
     const container = this.service.container.name;
-    this.url = Fn.sensitive(
-      `postgresql://${this.user}:${Fn.urlencode(this.password)}@database:5432/${this.database}`,
-    );
+    this.url = terraformEnvValue(this.urlEnv);
     this.psqlCommand = `docker exec -it ${container} psql -U ${this.user} -d ${this.database}`;
     this.dumpCommand = `docker exec ${container} pg_dump -U ${this.user} -d ${this.database} --format=custom > week.dump`;
     this.restoreCommand = `docker exec -i ${container} pg_restore -U ${this.user} -d ${this.database} --clean --if-exists --no-owner < week.dump`;

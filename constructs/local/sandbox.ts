@@ -3,9 +3,13 @@ import { Construct } from "constructs";
 import { suppress } from "../../policies/suppress";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { GeneratedSecret } from "../shared/generated-secret";
+import { runtimeEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { SANDBOX_PORT, SandboxImage, type SandboxImageProps } from "./sandbox-image";
 import { ServiceContainer } from "./service-container";
+
+/** The notebooks' named volume. */
+const WORKSPACE_VOLUME = "workspace-data";
 
 export interface SandboxProps extends SandboxImageProps {
   readonly network: PrivateNetwork;
@@ -51,7 +55,7 @@ export class Sandbox extends Construct {
     gitToken.overrideLogicalId("git_token");
 
     this.workspaceVolume = new Volume(this, "workspace", {
-      name: "workspace-data",
+      name: WORKSPACE_VOLUME,
       labels: [{ label: "course", value: "week" }],
       lifecycle: { preventDestroy: props.protectVolume ?? true },
     });
@@ -61,12 +65,21 @@ export class Sandbox extends Construct {
     this.service = new ServiceContainer(this, "service", {
       network: props.network,
       alias: "sandbox",
-      image: this.image.image.imageId,
-      containerPort: SANDBOX_PORT,
-      hostPort: props.hostPort ?? SANDBOX_PORT,
+      image: {
+        terraform: this.image.image.imageId,
+        build: { context: this.image.context.source, dockerfile: "Dockerfile", rendered: this.image.dockerfile },
+      },
+      ports: [{ container: SANDBOX_PORT, host: props.hostPort ?? SANDBOX_PORT }],
       memoryMiB: props.memoryMiB ?? 4096,
-      env: [`JUPYTER_TOKEN=${this.token}`, `GIT_TOKEN=${gitToken.stringValue}`],
-      volumes: [{ volumeName: this.workspaceVolume.name, containerPath: this.image.workspace }],
+      env: [
+        runtimeEnv("JUPYTER_TOKEN", {
+          variable: "JUPYTER_TOKEN",
+          terraform: this.token,
+          required: "set JUPYTER_TOKEN to a long random value, Jupyter never runs without one (README: Compose)",
+        }),
+        runtimeEnv("GIT_TOKEN", { variable: "GIT_TOKEN", terraform: gitToken.stringValue }),
+      ],
+      volumes: [{ name: WORKSPACE_VOLUME, terraformName: this.workspaceVolume.name, target: this.image.workspace }],
       healthcheck: {
         test: ["CMD", "python", "-c", `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${SANDBOX_PORT}/api', timeout=4)`],
         interval: "15s",

@@ -1,84 +1,134 @@
+import * as fs from "fs";
 import { Construct } from "constructs";
-import { Container, ContainerHealthcheck, ContainerUpload, ContainerVolumes } from "@cdktf/provider-docker/lib/container";
-import type { ITerraformDependable } from "cdktf";
+import { Container } from "@cdktf/provider-docker/lib/container";
 import { suppress } from "../../policies/suppress";
+import {
+  LOG_DRIVER,
+  LOG_OPTIONS,
+  RESTART_POLICY,
+  terraformEnv,
+  type LocalService,
+  type ServiceEnv,
+  type ServiceEnvFile,
+  type ServiceFile,
+  type ServiceHealthcheck,
+  type ServiceImage,
+  type ServiceVolume,
+} from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 
 export interface ServiceContainerProps {
   /** Network the container joins; `alias` is its name there. */
   readonly network: PrivateNetwork;
-  /** Name other containers use to reach this one (`database`, `api`, ...). */
+  /** Name other containers use to reach this one (`database`, `api`, ...); the Compose service's name. */
   readonly alias: string;
-  /** Image id or pinned reference. */
-  readonly image: string;
-  /** Port the service listens on inside the container. */
-  readonly containerPort: number;
-  /** Port published on the host. */
-  readonly hostPort: number;
+  /** The image: pulled by a pinned reference or built from a folder. */
+  readonly image: ServiceImage;
+  /** Ports published on the host, the service's own first; they bind the network's publish address. */
+  readonly ports: ReadonlyArray<{ readonly container: number; readonly host: number }>;
   /** Memory limit in MiB. */
   readonly memoryMiB: number;
   /** How Docker decides the service is healthy. */
-  readonly healthcheck: ContainerHealthcheck;
-  /**
-   * Environment, as `NAME=value` strings (Terraform expressions for secrets).
-   * @default - none
-   */
-  readonly env?: string[];
+  readonly healthcheck: ServiceHealthcheck;
+  /** Environment variables and where their values come from. @default - none */
+  readonly env?: readonly ServiceEnv[];
+  /** Variables read from an env file the user keeps. @default - none */
+  readonly envFile?: ServiceEnvFile;
   /** @default - none */
-  readonly volumes?: ContainerVolumes[];
-  /** Files copied into the container when it is created. @default - none */
-  readonly uploads?: ContainerUpload[];
+  readonly volumes?: readonly ServiceVolume[];
+  /** Project files given to the container when it is created. @default - none */
+  readonly files?: readonly ServiceFile[];
   /** Wait for the healthcheck to pass before dependents are created. @default false */
   readonly waitUntilHealthy?: boolean;
-  /** @default - none */
-  readonly dependsOn?: ITerraformDependable[];
+  /** Services that must be healthy first. @default - none */
+  readonly dependsOn?: readonly ServiceContainer[];
 }
 
 /**
  * A long-running service on the week's private network, with the settings every one of
  * them needs: a restart policy, a memory limit, a healthcheck, bounded logs, and host
  * ports bound to the network's publish address (127.0.0.1 unless opened).
+ *
+ * It holds the service's typed description (`description`, which `compose.ts` renders to a
+ * Compose service) and renders it to a `docker_container`.
  */
 export class ServiceContainer extends Construct {
   readonly container: Container;
+  /** The service, described once for every rendering. */
+  readonly description: LocalService;
+  /** Suppressions of policy rules that the Compose rendering carries too. */
+  readonly suppressions: ReadonlyArray<{ readonly ruleId: string; readonly reason: string }>;
   /** URL of the service from the host. */
   readonly hostUrl: string;
 
   constructor(scope: Construct, id: string, props: ServiceContainerProps) {
     super(scope, id);
-    for (const [field, port] of [
-      ["containerPort", props.containerPort],
-      ["hostPort", props.hostPort],
-    ] as const) {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new Error(`${this.node.path}: ${field} must be between 1 and 65535, got ${port}`);
-      }
+    if (props.ports.length === 0) {
+      throw new Error(`${this.node.path}: ports must name at least one port, got none`);
     }
+    props.ports.forEach((p, i) => {
+      for (const [field, port] of [
+        [i === 0 ? "containerPort" : `ports[${i}].container`, p.container],
+        [i === 0 ? "hostPort" : `ports[${i}].host`, p.host],
+      ] as const) {
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          throw new Error(`${this.node.path}: ${field} must be between 1 and 65535, got ${port}`);
+        }
+      }
+    });
     if (!Number.isInteger(props.memoryMiB) || props.memoryMiB < 64) {
       throw new Error(`${this.node.path}: memoryMiB must be a whole number of at least 64, got ${props.memoryMiB}`);
     }
-    const name = `${props.network.name}-${props.alias}`;
-    this.container = new Container(this, "container", {
-      name,
-      hostname: props.alias,
+    this.description = {
+      name: props.alias,
       image: props.image,
-      restart: "unless-stopped",
-      memory: props.memoryMiB,
       env: props.env,
-      healthcheck: props.healthcheck,
-      logDriver: "json-file",
-      logOpts: { "max-size": "10m", "max-file": "3" },
-      networksAdvanced: [{ name: props.network.network.name, aliases: [props.alias] }],
-      ports: [{ internal: props.containerPort, external: props.hostPort, ip: props.network.publishAddress, protocol: "tcp" }],
+      envFile: props.envFile,
+      ports: props.ports.map((p) => ({ container: p.container, host: p.host, hostIp: props.network.publishAddress })),
       volumes: props.volumes,
-      upload: props.uploads,
-      wait: props.waitUntilHealthy ?? false,
-      waitTimeout: 120,
-      dependsOn: props.dependsOn,
-    });
+      files: props.files,
+      healthcheck: props.healthcheck,
+      memoryMiB: props.memoryMiB,
+      dependsOn: props.dependsOn?.map((d) => d.description.name),
+      waitUntilHealthy: props.waitUntilHealthy,
+    };
+    this.container = renderDockerContainer(this, props.network, this.description, props.dependsOn);
+    const suppressions = [];
     if (props.network.publishAddress !== "127.0.0.1") {
-      suppress(this.container, "WEEK-DOCKER-002", "network.publishOnAllInterfaces is true in the configuration: the teacher opened the ports on purpose");
+      const reason = "network.publishOnAllInterfaces is true in the configuration: the teacher opened the ports on purpose";
+      suppress(this.container, "WEEK-DOCKER-002", reason);
+      suppressions.push({ ruleId: "WEEK-DOCKER-002", reason });
     }
-    this.hostUrl = `http://${props.network.hostAddress}:${props.hostPort}`;
+    this.suppressions = suppressions;
+    this.hostUrl = `http://${props.network.hostAddress}:${props.ports[0].host}`;
   }
+}
+
+/** The description as the Docker provider's `docker_container` (construct id `container`). */
+function renderDockerContainer(
+  scope: Construct,
+  network: PrivateNetwork,
+  service: LocalService,
+  dependsOn: readonly ServiceContainer[] = [],
+): Container {
+  const env = terraformEnv(service);
+  const h = service.healthcheck;
+  return new Container(scope, "container", {
+    name: `${network.name}-${service.name}`,
+    hostname: service.name,
+    image: service.image.terraform,
+    restart: RESTART_POLICY,
+    memory: service.memoryMiB,
+    env: env.length > 0 ? env : undefined,
+    healthcheck: { test: [...h.test], interval: h.interval, timeout: h.timeout, retries: h.retries, startPeriod: h.startPeriod },
+    logDriver: LOG_DRIVER,
+    logOpts: { ...LOG_OPTIONS },
+    networksAdvanced: [{ name: network.network.name, aliases: [service.name] }],
+    ports: service.ports.map((p) => ({ internal: p.container, external: p.host, ip: p.hostIp, protocol: "tcp" })),
+    volumes: service.volumes?.map((v) => ({ volumeName: v.terraformName, containerPath: v.target })),
+    upload: service.files?.map((f) => ({ file: f.target, content: fs.readFileSync(f.source, "utf8") })),
+    wait: service.waitUntilHealthy ?? false,
+    waitTimeout: 120,
+    dependsOn: dependsOn.length > 0 ? dependsOn.map((d) => d.container) : undefined,
+  });
 }

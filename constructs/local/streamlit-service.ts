@@ -1,6 +1,7 @@
 import * as path from "path";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { literalEnv } from "./local-service";
 import type { ApiService } from "./api-service";
 import type { PrivateNetwork } from "./private-network";
 import { WorkloadService } from "./workload-service";
@@ -32,8 +33,8 @@ export class StreamlitService extends Construct {
       hostPort: props.hostPort ?? STREAMLIT_PORT,
       memoryMiB: props.memoryMiB ?? 512,
       healthPath: "/_stcore/health",
-      env: [`API_URL=${props.api.internalUrl}`],
-      dependsOn: [props.api.workload.service.container],
+      env: [literalEnv("API_URL", props.api.internalUrl)],
+      dependsOn: [props.api.workload.service],
     });
     this.url = this.workload.service.hostUrl;
   }

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import type { Image } from "@cdktf/provider-docker/lib/image";
-import type { ITerraformDependable } from "cdktf";
 import type { BuildContext } from "../shared/build-context";
 import { buildWorkloadImage } from "../shared/workload-image";
+import { literalEnv, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 
@@ -18,9 +18,9 @@ export interface WorkloadServiceProps {
   /** Path probed by the healthcheck. */
   readonly healthPath: string;
   /** @default - none */
-  readonly env?: string[];
-  /** @default - none */
-  readonly dependsOn?: ITerraformDependable[];
+  readonly env?: readonly ServiceEnv[];
+  /** Services that must be healthy first. @default - none */
+  readonly dependsOn?: readonly ServiceContainer[];
 }
 
 /**
@@ -41,11 +41,10 @@ export class WorkloadService extends Construct {
     this.service = new ServiceContainer(this, "service", {
       network: props.network,
       alias: props.alias,
-      image: this.image.imageId,
-      containerPort: props.containerPort,
-      hostPort: props.hostPort,
+      image: { terraform: this.image.imageId, build: { context: props.source, dockerfile: "Dockerfile" } },
+      ports: [{ container: props.containerPort, host: props.hostPort }],
       memoryMiB: props.memoryMiB,
-      env: [`PORT=${props.containerPort}`, ...(props.env ?? [])],
+      env: [literalEnv("PORT", String(props.containerPort)), ...(props.env ?? [])],
       healthcheck: {
         test: [
           "CMD",
