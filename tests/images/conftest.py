@@ -14,6 +14,7 @@ Environment (all optional; scripts/image-test.sh sets the first three):
   IMAGE_TEST_BUILD_JOBS     builds at a time (default 2)
   IMAGE_TEST_PRUNE=0        keep the images earlier runs built under tags now superseded
   IMAGE_TEST_STATE_DIR      where the tags the tests built are listed (/var/cache/week-image-test)
+  IMAGE_TEST_NAME_PREFIX    prefix of container, network and volume names (week-it)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 import pytest
 from image_support import (
     COURSE_REPO,
+    NAME_PREFIX,
     PYTHON_STANDIN,
     ROLES,
     ROOT,
@@ -363,7 +365,7 @@ class Running:
 
 @pytest.fixture(scope="session")
 def network(run_id: str, say: Callable[[str], None]) -> Iterator[str]:
-    name = f"week-it-{run_id}"
+    name = f"{NAME_PREFIX}-{run_id}"
     docker("network", "create", "--driver", "bridge", *labels(run_id), name)
     say(f"network {name} created")
     try:
@@ -406,7 +408,7 @@ def running(
                 env = stack_env(spec, canaries, say, report)
                 mounts: list[str] = []
                 for _ref, path in spec.container.volumes:
-                    volume = f"week-it-{run_id}-{role}-{len(mounts)}"
+                    volume = f"{NAME_PREFIX}-{run_id}-{role}-{len(mounts)}"
                     docker("volume", "create", *labels(run_id), volume)
                     mounts.append(f"type=volume,source={volume},target={path}")
                 before_start = None
@@ -422,7 +424,7 @@ def running(
                 container = start_container(
                     role=role,
                     image=spec.tag,
-                    name=f"week-it-{run_id}-{role}",
+                    name=f"{NAME_PREFIX}-{run_id}-{role}",
                     network=network,
                     aliases=spec.container.aliases,
                     env=env,
@@ -492,7 +494,7 @@ def git_server(
     """The course repository over http with Basic auth (user x-access-token, password the
     GIT_TOKEN canary), as a hosted repository asks for a token: dumb-http git from a Python
     server in the Python stand-in base, on the private network as `git`."""
-    name = f"week-it-{run_id}-git"
+    name = f"{NAME_PREFIX}-{run_id}-git"
     cmd = ["docker", "run", "-d", "--name", name, "--network", running.network, *labels(run_id)]
     cmd += ["--network-alias", "git", "-e", "EXPECTED_TOKEN", "--user", "65534:65534"]
     cmd += [

@@ -35,6 +35,10 @@ BUILT_TAGS = (
     Path(os.environ.get("IMAGE_TEST_STATE_DIR", "/var/cache/week-image-test")) / "built-tags"
 )
 
+# Containers, networks and volumes of a run are named <prefix>-<run id>-...; on a machine shared
+# with other people's runs, give yours a prefix of your own.
+NAME_PREFIX = os.environ.get("IMAGE_TEST_NAME_PREFIX", "week-it")
+
 COURSE_REPO = "course-notebooks"  # the bare repository the sandbox clones
 DEBIAN_STANDIN = "week-local/debian:bookworm"
 PYTHON_STANDIN = "week-local/python:3.11-slim-bookworm"

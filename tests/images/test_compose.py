@@ -1,0 +1,226 @@
+"""The course's docker-compose.yml on a real engine with Debian's docker-compose (1.29): `config`
+accepts it, `up` brings the four services to healthy, `down` keeps the volumes, and `up` again
+finds the data.
+
+The project is the committed file beside a link to lambdas-src and a database.env the test writes
+(mode 0600, as `npm run database-env` does), with JUPYTER_TOKEN from the environment, as the
+README tells a student. What changes, and how:
+  - images: an override file (docker-compose.standin.yml) gives each service an `image:` -- the
+    PostgreSQL stand-in for `database`, the images the image tests built from the synthesised
+    contexts for the three others -- and `up --no-build` uses them (no registry here);
+  - host ports: the test's copy publishes on free loopback ports instead of 5432/8000/8080/8501
+    (other people's services use those on a shared machine): only the host port of each
+    `127.0.0.1:HOST:CONTAINER/tcp` entry is rewritten; an override cannot replace a port list
+    with docker-compose 1.29 (it appends);
+  - labels on containers, network and volumes in the override, so that a killed run is cleaned
+    up by scripts/image-test.sh like the others.
+Skipped, saying so, without docker-compose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from image_support import NAME_PREFIX, OWNER_LABEL, ROOT, RUN_LABEL, ImageTestError, run
+from week_support import POSTGRES_STANDIN
+
+if TYPE_CHECKING:
+    from conftest import Builds, Report
+
+SERVICES = ("database", "sandbox", "api", "streamlit")
+HEALTHY_TIMEOUT_S = 300
+PORT = re.compile(r"^(\s*- )127\.0\.0\.1:(\d+):(\d+)/tcp$", re.M)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ComposeProject:
+    dir: Path
+    name: str
+    env: dict[str, str]
+    files: list[str]
+    host_ports: list[int]  # the free ports the test's copy publishes on
+    database_env: dict[str, str]
+
+    def compose(self, *args: str, timeout: float = 600, check: bool = True) -> str:
+        cmd = ["docker-compose", "-p", self.name, *[a for f in self.files for a in ("-f", f)]]
+        cmd += ["--env-file", "database.env", *args]
+        return run(cmd, timeout=timeout, env=self.env, cwd=self.dir, check=check).stdout
+
+    def container(self, service: str) -> str:
+        ids = self.compose("ps", "-q", service, timeout=60).split()
+        if len(ids) != 1:
+            raise ImageTestError(f"compose service {service}: expected one container, got {ids}")
+        return ids[0]
+
+    def health(self, service: str) -> str:
+        out = run(
+            ["docker", "inspect", "-f", "{{.State.Health.Status}}", self.container(service)],
+            timeout=60,
+        ).stdout
+        return out.strip()
+
+    def wait_healthy(self, say: Callable[[str], None]) -> float:
+        t0 = time.monotonic()
+        pending = set(SERVICES)
+        while pending and time.monotonic() - t0 < HEALTHY_TIMEOUT_S:
+            for service in sorted(pending):
+                if self.health(service) == "healthy":
+                    pending.discard(service)
+                    say(f"compose {service} healthy {time.monotonic() - t0:.0f} s after up")
+            time.sleep(1)
+        if pending:
+            logs = self.compose("logs", "--tail", "20", *sorted(pending), check=False)
+            raise ImageTestError(f"compose services not healthy: {sorted(pending)}\n{logs[-3000:]}")
+        return time.monotonic() - t0
+
+    def psql(self, sql: str) -> str:
+        user, db = self.database_env["POSTGRES_USER"], self.database_env["POSTGRES_DB"]
+        return self.compose(
+            "exec", "-T", "database", "psql", "-U", user, "-d", db, "-Atc", sql, timeout=60
+        ).strip()
+
+    def volumes(self) -> list[str]:
+        out = run(
+            [
+                "docker",
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                f"label=com.docker.compose.project={self.name}",
+            ],
+            timeout=60,
+        ).stdout
+        return sorted(out.split())
+
+
+@pytest.fixture(scope="module")
+def project(
+    builds: Builds, stack_dir: Path, run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ComposeProject]:
+    if shutil.which("docker-compose") is None:
+        pytest.skip("docker-compose is not installed (.ci/run installs Debian's package)")
+    if run(["docker", "image", "inspect", POSTGRES_STANDIN], timeout=60, check=False).returncode:
+        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/docker-bases.sh")
+    directory = tmp_path_factory.mktemp("compose")
+    text = (ROOT / "docker-compose.yml").read_text()
+    ports: list[int] = []
+
+    def local_port(m: re.Match[str]) -> str:
+        ports.append(free_port())
+        return f"{m.group(1)}127.0.0.1:{ports[-1]}:{m.group(3)}/tcp"
+
+    (directory / "docker-compose.yml").write_text(PORT.sub(local_port, text))
+    (directory / "lambdas-src").symlink_to(ROOT / "lambdas-src")
+    database_env = {
+        "POSTGRES_USER": "week",
+        "POSTGRES_PASSWORD": secrets.token_hex(24),
+        "POSTGRES_DB": "week",
+    }
+    env_file = directory / "database.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in database_env.items()))
+    env_file.chmod(0o600)
+    labels = {RUN_LABEL: run_id, OWNER_LABEL: str(os.getpid())}
+    override = {
+        "services": {
+            "database": {"image": POSTGRES_STANDIN, "labels": labels},
+            **{
+                role: {"image": builds.get(role).spec.tag, "labels": labels}
+                for role in ("sandbox", "api", "streamlit")
+            },
+        },
+        "networks": {"week": {"labels": labels}},
+        "volumes": {"database-data": {"labels": labels}, "workspace-data": {"labels": labels}},
+    }
+    # JSON is YAML: the override needs no YAML library in the test venv
+    (directory / "docker-compose.standin.yml").write_text(json.dumps(override, indent=2))
+    name = re.sub(r"[^a-z0-9_-]", "-", f"{NAME_PREFIX}-compose-{run_id}".lower())
+    p = ComposeProject(
+        dir=directory,
+        name=name,
+        env={"JUPYTER_TOKEN": f"compose-{secrets.token_hex(16)}", "GIT_TOKEN": ""},
+        files=["docker-compose.yml", "docker-compose.standin.yml"],
+        host_ports=ports,
+        database_env=database_env,
+    )
+    try:
+        yield p
+    finally:
+        p.compose("down", "-v", "--remove-orphans", timeout=300, check=False)
+
+
+def test_docker_compose_config_accepts_the_file_as_a_student_runs_it(
+    project: ComposeProject,
+) -> None:
+    # the committed file alone (no override): what `docker compose up` reads
+    done = run(
+        ["docker-compose", "-p", project.name, "--env-file", "database.env", "config", "-q"],
+        timeout=120,
+        env=project.env,
+        cwd=project.dir,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert project.database_env["POSTGRES_PASSWORD"] not in done.stderr
+
+
+def test_up_brings_the_four_services_to_healthy_and_down_keeps_the_volumes(
+    project: ComposeProject, say: Callable[[str], None], report: Report
+) -> None:
+    t0 = time.monotonic()
+    project.compose("up", "-d", "--no-build", timeout=900)
+    took = project.wait_healthy(say)
+    report.notes.append(
+        f"docker-compose up: four services healthy in {time.monotonic() - t0:.0f} s"
+    )
+    say(f"docker-compose up: healthy after {took:.0f} s")
+    api = f"http://127.0.0.1:{api_port(project)}"
+    with httpx.Client(trust_env=False, timeout=30) as client:
+        health = client.get(f"{api}/health").json()
+        assert health["status"] == "ok", health
+        stored = client.post(f"{api}/predict", json={"text": "kept across down and up"}).json()
+    assert stored["stored"] is True
+    assert project.psql(f"select text from predictions where id = {stored['id']}") == (
+        "kept across down and up"
+    )
+    assert int(project.psql("select count(*) from students")) == 5
+    volumes = project.volumes()
+    assert [v.removeprefix(f"{project.name}_") for v in volumes] == [
+        "database-data",
+        "workspace-data",
+    ]
+
+    project.compose("down", timeout=300)
+    assert project.compose("ps", "-q", timeout=60).split() == []
+    assert project.volumes() == volumes
+
+    project.compose("up", "-d", "--no-build", timeout=900)
+    project.wait_healthy(say)
+    assert project.psql(f"select text from predictions where id = {stored['id']}") == (
+        "kept across down and up"
+    )
+    assert int(project.psql("select count(*) from students")) == 5  # init SQL ran once
+
+
+def api_port(project: ComposeProject) -> int:
+    """The API's host port, as Compose published it."""
+    out = project.compose("port", "api", "8000", timeout=60).strip()
+    return int(out.rsplit(":", 1)[1])
