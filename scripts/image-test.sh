@@ -13,13 +13,19 @@
 # 3. Runs .venv/bin/python -m pytest tests/images -q -rfEs, which builds the three images from the
 #    synthesised contexts (re-using an image whose tag, a content hash, is already built), runs
 #    them on a private bridge network with ports on 127.0.0.1 and checks them; the summary has
-#    build times, sizes above base and time to healthy.
+#    build times, sizes above base and time to healthy. Then the whole week (test_week.py): the
+#    four containers of the synthesised stack, the database on the PostgreSQL stand-in
+#    (week-local/postgres-standin, scripts/docker-bases.sh), its expressions resolved by
+#    terraform when on the PATH (else by tests/images/tf_expressions.py); and the course's
+#    docker-compose.yml with docker-compose (test_compose.py; skipped, saying so, without it).
 # Exit status: pytest's, except that "no tests ran" (5) is a failure. Containers, network and
 # volumes of the run are removed on exit, failure, Ctrl-C or SIGTERM.
 #
 # Env: IMAGE_TEST_REBUILD=1 (build with --no-cache), IMAGE_TEST_BUILD_JOBS (default 2),
-#      IMAGE_TEST_PRUNE=0 (keep images of superseded tags). On 2 cores with vfs storage: cold
-#      (nothing built yet) 11-14 min, builds ~9.5 of them; warm (images re-used) ~2 min.
+#      IMAGE_TEST_PRUNE=0 (keep images of superseded tags), IMAGE_TEST_NAME_PREFIX (names of
+#      containers, networks, volumes; default week-it). On 2 cores with vfs storage: cold
+#      (nothing built yet) 11-14 min, builds ~9.5 of them; warm (images re-used) ~2 min. With
+#      overlay2: cold builds ~6 min of an ~11 min run on a machine shared with other jobs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

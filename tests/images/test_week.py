@@ -35,7 +35,9 @@ from week_support import (
     host_port,
     load_week,
     remove_container,
+    resolve_in_python,
     resolve_with_terraform,
+    stack_refs,
     start_container,
     terraform_path,
     wait_healthy,
@@ -57,6 +59,8 @@ class Week:
     images: dict[str, str]  # alias -> image the run uses
     names: dict[str, str]  # alias -> container name
     resolved: dict[str, object]
+    by_python: dict[str, object]
+    by_terraform: dict[str, object] | None
     database_env: dict[str, str]
     jupyter_token: str
     workdir: Path
@@ -109,8 +113,6 @@ def week(
     say: Callable[[str], None],
     report: Report,
 ) -> Iterator[Week]:
-    if terraform_path() is None:
-        pytest.skip("no terraform on the PATH: the stack's expressions cannot be resolved")
     for standin in (POSTGRES_STANDIN, POSTGRES_STANDIN_NEXT):
         if inspect("image", standin) is None:
             raise ImageTestError(f"{standin} is missing: run scripts/docker-bases.sh")
@@ -146,21 +148,27 @@ def week(
         f"docker_image.{wc.image_resource}.image_id": images[a]
         for a, wc in stack.containers.items()
     }
-    t0 = time.monotonic()
-    resolved = resolve_with_terraform(
-        stack,
-        workdir,
-        names=refs,
-        database_env="".join(f"{k}={v}\n" for k, v in database_env.items()),
-        variables={"jupyter_token": token, "git_token": ""},
-        expressions={
+    inputs = {
+        "refs": stack_refs(stack, refs),
+        "database_env": "".join(f"{k}={v}\n" for k, v in database_env.items()),
+        "variables": {"jupyter_token": token, "git_token": ""},
+        "expressions": {
             **{f"env_{a}": wc.raw.get("env") or [] for a, wc in stack.containers.items()},
             "dump": stack.output("database_dump_command"),
             "restore": stack.output("database_restore_command"),
             "password": stack.output("database_password"),
         },
+    }
+    t0 = time.monotonic()
+    resolved = resolve_in_python(stack, workdir, **inputs)  # type: ignore[arg-type]
+    by_terraform = None
+    if terraform_path() is not None:
+        by_terraform = resolve_with_terraform(stack, workdir, **inputs)  # type: ignore[arg-type]
+        resolved = by_terraform
+    say(
+        f"the stack's expressions resolved in {time.monotonic() - t0:.0f} s by "
+        + ("terraform (and the Python evaluator)" if by_terraform else "the Python evaluator")
     )
-    say(f"the stack's expressions resolved by terraform in {time.monotonic() - t0:.0f} s")
     for alias, wc in stack.containers.items():
         wc.env = [str(e) for e in resolved[f"env_{alias}"]]  # type: ignore[union-attr]
     w = Week(
@@ -171,6 +179,8 @@ def week(
         images=images,
         names=names,
         resolved=resolved,
+        by_python=resolve_in_python(stack, workdir, **inputs),  # type: ignore[arg-type]
+        by_terraform=by_terraform,
         database_env=database_env,
         jupyter_token=token,
         workdir=workdir,
@@ -224,6 +234,44 @@ def test_the_four_containers_run_as_the_stack_describes_them(week: Week) -> None
             assert [b["HostIp"] for b in binding] == ["127.0.0.1"]
         names = {e.split("=", 1)[0] for e in data["Config"]["Env"]}
         assert {e.split("=", 1)[0] for e in wc.raw.get("env") or []} <= names
+
+
+def test_the_python_evaluator_resolves_the_stack_as_terraform_does(week: Week) -> None:
+    if week.by_terraform is None:
+        pytest.skip("no terraform on the PATH: nothing to compare the Python evaluator with")
+    assert week.by_python == week.by_terraform
+
+
+@pytest.mark.parametrize(
+    "database_env",
+    [
+        "POSTGRES_USER=u1\nPOSTGRES_PASSWORD=p w+/@:%1\nPOSTGRES_DB=d1\n",
+        "  POSTGRES_DB = spaced \r\nPOSTGRES_USER=x\n",
+        "# no settings\n",
+        "",
+    ],
+    ids=["all three, a password to encode", "spaces and CRLF", "comments only", "empty"],
+)
+def test_the_python_evaluator_agrees_with_terraform_on_any_database_env(
+    stack_dir: Path, tmp_path: Path, database_env: str
+) -> None:
+    if terraform_path() is None:
+        pytest.skip("no terraform on the PATH: nothing to compare the Python evaluator with")
+    stack = load_week(stack_dir)
+    names = {f"{wc.resource}.name": f"c-{a}" for a, wc in stack.containers.items()}
+    names |= {f"docker_volume.{v}.name": f"v-{n}" for v, n in stack.volumes.items()}
+    names |= {f"docker_network.{n}.name": "n" for n in stack.doc["resource"]["docker_network"]}
+    inputs = {
+        "refs": stack_refs(stack, names),
+        "database_env": database_env,
+        "variables": {"jupyter_token": "", "git_token": "g"},
+        "expressions": {
+            **{f"env_{a}": wc.raw.get("env") or [] for a, wc in stack.containers.items()},
+            **{k: v["value"] for k, v in stack.doc["output"].items()},
+        },
+    }
+    by_python = resolve_in_python(stack, tmp_path, **inputs)  # type: ignore[arg-type]
+    assert by_python == resolve_with_terraform(stack, tmp_path, **inputs)  # type: ignore[arg-type]
 
 
 def test_the_database_takes_user_password_and_name_from_database_env(week: Week) -> None:

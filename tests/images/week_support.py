@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from image_support import OWNER_LABEL, RUN_LABEL, ImageTestError, run, tail
+from tf_expressions import Evaluator
 
 POSTGRES_STANDIN = "week-local/postgres-standin:15-bookworm"
 POSTGRES_STANDIN_NEXT = "week-local/postgres-standin:15-bookworm-next"
@@ -137,40 +138,49 @@ def random_password(length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def resolve_with_terraform(
-    week: WeekStack,
-    workdir: Path,
-    *,
-    names: dict[str, str],  # "docker_container.<id>.name" etc. -> value for this run
-    database_env: str,
-    variables: dict[str, str],
-    expressions: dict[str, Any],
-) -> dict[str, Any]:
-    """Evaluates EXPRESSIONS (JSON values holding Terraform templates) with the stack's locals and
-    variables, by `terraform apply` of a configuration without providers placed where the stack
-    lives (cdktf.out/stacks/local, database.env three folders up, so that path.module reads it as
-    the stack does). Resource attributes come from NAMES; random_password results are drawn as
-    the provider draws them."""
+def stack_refs(week: WeekStack, names: dict[str, str]) -> dict[str, str]:
+    """The values this run gives to the resource attributes the stack's expressions use: NAMES
+    (containers, volumes, network, images), and each random_password's result, drawn as the
+    provider draws it."""
+    refs = dict(names)
+    for rid, spec in week.doc.get("resource", {}).get("random_password", {}).items():
+        refs[f"random_password.{rid}.result"] = random_password(int(spec.get("length", 32)))
+    return refs
+
+
+def _eval_folder(workdir: Path, database_env: str) -> Path:
+    """cdktf.out/stacks/local under a fresh root, database.env three folders up: where
+    path.module finds it, as for the stack."""
     root = workdir / "terraform-eval"
     stack_dir = root / "cdktf.out" / "stacks" / "local"
     stack_dir.mkdir(parents=True, exist_ok=True)
     env_file = root / "database.env"
     env_file.write_text(database_env)
     env_file.chmod(0o600)
-    passwords = week.doc.get("resource", {}).get("random_password", {})
+    return stack_dir
+
+
+def resolve_with_terraform(
+    week: WeekStack,
+    workdir: Path,
+    *,
+    refs: dict[str, str],
+    database_env: str,
+    variables: dict[str, str],
+    expressions: dict[str, Any],
+) -> dict[str, Any]:
+    """Evaluates EXPRESSIONS (JSON values holding Terraform templates) with the stack's locals and
+    variables by `terraform apply` of a configuration without providers; resource attributes
+    (REFS) become locals."""
+    stack_dir = _eval_folder(workdir, database_env)
     synthetic: dict[str, str] = {}
 
     def local_for(m: re.Match[str]) -> str:
-        kind, rid, attr = m.groups()
-        key = f"{kind}.{rid}.{attr}"
-        lname = f"week_eval_{kind}_{rid}_{attr}".replace("-", "_")
-        if lname not in synthetic:
-            if kind == "random_password" and attr == "result":
-                synthetic[lname] = random_password(int(passwords[rid].get("length", 32)))
-            elif key in names:
-                synthetic[lname] = names[key]
-            else:
-                raise ImageTestError(f"no value for {key}, which the stack's expressions use")
+        key = m.group(0)
+        if key not in refs:
+            raise ImageTestError(f"no value for {key}, which the stack's expressions use")
+        lname = "week_eval_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
+        synthetic[lname] = refs[key]
         return f"local.{lname}"
 
     body = {
@@ -178,8 +188,7 @@ def resolve_with_terraform(
         "variable": week.doc.get("variable", {}),
         "output": {k: {"value": v, "sensitive": True} for k, v in expressions.items()},
     }
-    text = REF.sub(local_for, json.dumps(body))
-    config = json.loads(text)
+    config = json.loads(REF.sub(local_for, json.dumps(body)))
     config["locals"].update(synthetic)
     (stack_dir / "main.tf.json").write_text(json.dumps(config, indent=1))
     env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
@@ -194,6 +203,25 @@ def resolve_with_terraform(
     )
     out = json.loads(run([tf, "output", "-json"], timeout=60, env=env, cwd=stack_dir).stdout)
     return {k: v["value"] for k, v in out.items()}
+
+
+def resolve_in_python(
+    week: WeekStack,
+    workdir: Path,
+    *,
+    refs: dict[str, str],
+    database_env: str,
+    variables: dict[str, str],
+    expressions: dict[str, Any],
+) -> dict[str, Any]:
+    """The same as resolve_with_terraform, by tf_expressions.Evaluator (no Terraform needed)."""
+    stack_dir = _eval_folder(workdir, database_env)
+    given = {
+        name: variables.get(name, spec.get("default"))
+        for name, spec in week.doc.get("variable", {}).items()
+    }
+    evaluator = Evaluator(week.doc.get("locals", {}), given, stack_dir, refs)
+    return {k: evaluator.value(v) for k, v in expressions.items()}
 
 
 # --------------------------------------------------------------------------------- the engine
