@@ -224,3 +224,42 @@ def api_port(project: ComposeProject) -> int:
     """The API's host port, as Compose published it."""
     out = project.compose("port", "api", "8000", timeout=60).strip()
     return int(out.rsplit(":", 1)[1])
+
+
+def test_compose_builds_the_same_images_as_the_stack_from_the_same_contexts(
+    project: ComposeProject, builds: Builds, pip_index_url: str, run_id: str
+) -> None:
+    """`docker-compose build` from the committed file (lambdas-src/*, the sandbox's committed
+    rendered Dockerfile) on the same stand-in bases and mirror as the image tests: every layer
+    comes from the cache of the build of the synthesised context, so the image is the very same
+    (same id). Only the base and the mirror are given, as build arguments, in an override."""
+    roles = ("sandbox", "api", "streamlit")
+    tags = {role: f"{project.name}-{role}:build-test" for role in roles}
+    override = {
+        "services": {
+            role: {
+                "image": tags[role],
+                "build": {
+                    "network": "host",
+                    "args": {
+                        "BASE_IMAGE": builds.get(role).base,
+                        "PIP_INDEX_URL": pip_index_url,
+                    },
+                },
+            }
+            for role in roles
+        }
+    }
+    (project.dir / "docker-compose.build.yml").write_text(json.dumps(override, indent=2))
+    cmd = ["docker-compose", "-p", project.name, "-f", "docker-compose.yml"]
+    cmd += ["-f", "docker-compose.build.yml", "--env-file", "database.env", "build", *roles]
+    try:
+        run(cmd, timeout=1800, env={**project.env, "DOCKER_BUILDKIT": "0"}, cwd=project.dir)
+        for role in roles:
+            built = run(["docker", "image", "inspect", "-f", "{{.Id}}", tags[role]], timeout=60)
+            assert built.stdout.strip() == builds.get(role).image_id, (
+                f"{role}: docker-compose built another image than the stack's context gives"
+            )
+    finally:
+        for tag in tags.values():  # untags only: the image is the stack's
+            run(["docker", "rmi", tag], timeout=120, check=False)
