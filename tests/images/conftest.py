@@ -343,7 +343,7 @@ def stack_env(
         elif name == "DATABASE_URL":
             note = (
                 f"{spec.container.name}: DATABASE_URL (the stack's PostgreSQL) left out, so the "
-                "API stores predictions in SQLite: the postgres image cannot be pulled here"
+                "API stores predictions in SQLite here; test_week.py runs it on PostgreSQL"
             )
             say(note)
             report.notes.append(note)

@@ -194,7 +194,7 @@ def week(
             t1 = time.monotonic()
             took = w.start(alias)
             say(f"{names[alias]} ({images[alias]}) healthy {took:.0f} s after start")
-            report.healthy_after[f"week {alias}"] = time.monotonic() - t1
+            report.notes.append(f"week: {alias} healthy {time.monotonic() - t1:.0f} s after create")
         yield w
     finally:
         for alias in reversed(list(stack.containers)):
