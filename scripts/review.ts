@@ -13,7 +13,7 @@ import { Command, Option } from "commander";
 import { describeStack } from "../tools/review/describe";
 import { diffStacks } from "../tools/review/diff";
 import { renderPage } from "../tools/review/markdown";
-import { synthCheckout, synthGitRef, type SynthStack } from "../tools/review/synth-output";
+import { resolveCommit, synthCheckout, synthGitRef, type SynthStack } from "../tools/review/synth-output";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -55,6 +55,7 @@ function main(argv: string[]): number {
     if (!fs.existsSync(baseConfig)) throw new Error(`--base-config must name an existing file, got ${JSON.stringify(options.baseConfig)}`);
   }
 
+  if (options.base !== undefined) resolveCommit(ROOT, options.base);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "week-review-"));
   try {
     const now = synthCheckout({ cwd: ROOT, configFile: config, outdir: path.join(work, "now") });

@@ -60,23 +60,28 @@ export function synthCheckout({ cwd, configFile, outdir }: SynthOptions): SynthS
   return readSynthOutput(outdir);
 }
 
+/** The commit that `ref` names in the repository at `repoDir`; throws naming the ref otherwise. */
+export function resolveCommit(repoDir: string, ref: string): string {
+  try {
+    return execFileSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: repoDir, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  } catch {
+    throw new Error(`--base must name a git commit, got ${JSON.stringify(ref)}`);
+  }
+}
+
 /**
  * Synthesises git ref `ref` of the repository at `repoDir` in a temporary `git worktree`
  * (node_modules linked from `repoDir`, not installed), then removes the worktree.
  */
 export function synthGitRef(repoDir: string, ref: string, configFile: string | undefined, outdir: string): SynthStack[] {
   const git = (...args: string[]) => execFileSync("git", args, { cwd: repoDir, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
-  let commit: string;
-  try {
-    commit = git("rev-parse", "--verify", `${ref}^{commit}`);
-  } catch {
-    throw new Error(`--base must name a git commit, got ${JSON.stringify(ref)}`);
-  }
+  const commit = resolveCommit(repoDir, ref);
   const tree = fs.mkdtempSync(path.join(os.tmpdir(), "week-review-base-"));
   fs.rmdirSync(tree);
   git("worktree", "add", "--detach", "--quiet", tree, commit);
   try {
-    fs.symlinkSync(path.join(repoDir, "node_modules"), path.join(tree, "node_modules"), "dir");
+    const modules = path.join(tree, "node_modules");
+    if (!fs.existsSync(modules)) fs.symlinkSync(path.join(repoDir, "node_modules"), modules, "dir");
     return synthCheckout({ cwd: tree, configFile, outdir });
   } finally {
     try {
