@@ -1,4 +1,4 @@
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -133,6 +133,40 @@ describe("npm run review: what a configuration change does", () => {
     expect(page).not.toContain(before_value.slice("POSTGRES_PASSWORD=".length));
     expect(page).not.toContain("${var.jupyter_token}");
   });
+});
+
+describe("npm run review on the user's configuration (WEEK_CONFIG)", () => {
+  it("compares WEEK_CONFIG with --base-config and writes review/<stack>.md with --out", () => {
+    const now = path.join(work, "teacher.json");
+    const before = path.join(work, "before.json");
+    fs.writeFileSync(now, JSON.stringify({ network: { publishOnAllInterfaces: true }, database: { protectVolume: false } }));
+    fs.writeFileSync(before, "{}");
+    const out = path.join(work, "pages");
+    const said = execFileSync(process.execPath, ["-r", "@swc-node/register", "scripts/review.ts", "--base-config", before, "--stack", "local", "--out", out], {
+      cwd: ROOT,
+      env: { ...process.env, WEEK_CONFIG: now },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    expect(said.toString()).toBe("");
+    expect(fs.readdirSync(out)).toEqual(["local.md"]);
+    const page = fs.readFileSync(path.join(out, "local.md"), "utf8");
+    expect(page).toContain(`Configuration: \`${now}\`. Compared with: configuration \`${before}\`.`);
+    expect(page.match(/^- \*\*port opened\*\*: `week-[a-z]+` publishes port \d+ on 0\.0\.0\.0/gm)).toHaveLength(4);
+    expect(page.match(/^- \*\*protection lifted\*\*: `local\/(database\/data|sandbox\/workspace)`: `lifecycle\.prevent_destroy` is lifted/gm)).toHaveLength(2);
+    expect(page).toContain("| `WEEK-DOCKER-002` | `local/api/workload/service/container` | network.publishOnAllInterfaces is true");
+  }, 120000);
+
+  it("exits 2 with --fail-on-alarm when a change destroys or exposes something", () => {
+    const now = path.join(work, "open.json");
+    fs.writeFileSync(now, JSON.stringify({ network: { publishOnAllInterfaces: true } }));
+    const result = spawnSync(process.execPath, ["-r", "@swc-node/register", "scripts/review.ts", "--base-config", path.join(work, "before.json"), "--stack", "local", "--fail-on-alarm"], {
+      cwd: ROOT,
+      env: { ...process.env, WEEK_CONFIG: now },
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain("**port opened**");
+  }, 120000);
 });
 
 describe("npm run review --base REF: a code change in git", () => {
