@@ -120,6 +120,21 @@ describe("npm run review: what a configuration change does", () => {
     expect(kinds(diff)).toEqual(["data at risk"]);
   });
 
+  it("calls out an output or a variable that stops being sensitive, and lists outputs added", () => {
+    const before = stackOf(synth(), "local");
+    const after = structuredClone(before);
+    const outputs = after.doc.output as JsonObject;
+    delete (outputs.database_password as JsonObject).sensitive;
+    outputs.extra_url = { value: "http://127.0.0.1:9999" };
+    delete ((after.doc.variable as JsonObject).git_token as JsonObject).sensitive;
+    const diff = diffStacks(before, after);
+    expect(diff.alarms.map((a) => [a.kind, a.address])).toEqual([
+      ["secret exposed", "output.database_password"],
+      ["secret exposed", "var.git_token"],
+    ]);
+    expect(diff.interface).toEqual(["output `extra_url` added", "output `database_password` no longer sensitive", "variable `git_token` no longer sensitive"]);
+  });
+
   it("shows a changed secret as changed, without either value", () => {
     const before = stackOf(synth(), "local");
     const after = structuredClone(before);

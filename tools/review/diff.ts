@@ -35,7 +35,7 @@ export interface ResourceChange {
   readonly because?: string;
 }
 
-export type AlarmKind = "address changed" | "data at risk" | "protection lifted" | "port opened" | "public access";
+export type AlarmKind = "address changed" | "data at risk" | "protection lifted" | "port opened" | "public access" | "secret exposed";
 
 export interface Alarm {
   readonly kind: AlarmKind;
@@ -47,6 +47,8 @@ export interface StackDiff {
   readonly stack: string;
   readonly alarms: Alarm[];
   readonly changes: ResourceChange[];
+  /** Outputs and variables added, removed, or whose sensitivity changed: one line each. */
+  readonly interface: string[];
   readonly before: StackDescription;
   readonly after: StackDescription;
 }
@@ -280,9 +282,35 @@ export function diffStacks(before: SynthStack, after: SynthStack): StackDiff {
     if (!wasOpen.has(path)) alarms.push({ kind: "public access", address: path, message: `\`${path}\` authorises a network open to the world (0.0.0.0/0 or ::/0)` });
   }
 
-  const order: AlarmKind[] = ["address changed", "data at risk", "protection lifted", "port opened", "public access"];
+  // Outputs and variables: a secret that stops being sensitive is shown in plain text by Terraform.
+  const iface: string[] = [];
+  const outputsBefore = new Map(was.outputs.map((o) => [o.name, o]));
+  const outputsAfter = new Map(now.outputs.map((o) => [o.name, o]));
+  for (const o of now.outputs) if (!outputsBefore.has(o.name)) iface.push(`output \`${o.name}\` added${o.sensitive ? " (sensitive)" : ""}`);
+  for (const o of was.outputs) if (!outputsAfter.has(o.name)) iface.push(`output \`${o.name}\` removed`);
+  for (const o of now.outputs) {
+    const b = outputsBefore.get(o.name);
+    if (b?.sensitive === true && !o.sensitive) {
+      iface.push(`output \`${o.name}\` no longer sensitive`);
+      alarms.push({ kind: "secret exposed", address: `output.${o.name}`, message: `output \`${o.name}\` is no longer sensitive: Terraform prints it in plain text after each apply` });
+    }
+  }
+  const variables = (d: JsonObject) => (isObject(d.variable) ? d.variable : {});
+  const varsBefore = variables(before.doc);
+  const varsAfter = variables(after.doc);
+  for (const [name, v] of Object.entries(varsAfter)) {
+    const b = varsBefore[name];
+    if (b === undefined) iface.push(`variable \`${name}\` added (TF_VAR_${name})`);
+    else if (isObject(b) && b.sensitive === true && isObject(v) && v.sensitive !== true) {
+      iface.push(`variable \`${name}\` no longer sensitive`);
+      alarms.push({ kind: "secret exposed", address: `var.${name}`, message: `variable \`${name}\` is no longer sensitive: its value shows in plans and logs` });
+    }
+  }
+  for (const name of Object.keys(varsBefore)) if (!(name in varsAfter)) iface.push(`variable \`${name}\` removed`);
+
+  const order: AlarmKind[] = ["address changed", "data at risk", "protection lifted", "secret exposed", "port opened", "public access"];
   alarms.sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind));
   const kindOrder: ChangeKind[] = ["moved", "removed", "changed", "added"];
   changes.sort((x, y) => kindOrder.indexOf(x.kind) - kindOrder.indexOf(y.kind) || x.address.localeCompare(y.address));
-  return { stack: after.name, alarms, changes, before: was, after: now };
+  return { stack: after.name, alarms, changes, interface: iface, before: was, after: now };
 }

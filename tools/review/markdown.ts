@@ -21,12 +21,14 @@ function changesSection(diff: StackDiff): string[] {
   const lines: string[] = [];
   lines.push(`## What a deploy would destroy or expose`, "");
   if (diff.alarms.length === 0) {
-    lines.push("Nothing: no address changed, no store touched, no protection lifted, no port opened, no public access granted.", "");
+    lines.push("Nothing: no address changed, no store touched, no protection lifted, no secret exposed, no port opened, no public access granted.", "");
   } else {
     for (const a of diff.alarms) lines.push(`- **${a.kind}**: ${a.message}`);
     lines.push("");
   }
   lines.push("## What changed", "");
+  for (const line of diff.interface) lines.push(`- ${line}`);
+  if (diff.interface.length > 0) lines.push("");
   if (diff.changes.length === 0) {
     lines.push("No resource changed.", "");
     return lines;
