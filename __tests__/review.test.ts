@@ -9,7 +9,7 @@ import { addWeekStacks } from "../stacks";
 import { describeStack } from "../tools/review/describe";
 import { diffStacks, type StackDiff } from "../tools/review/diff";
 import { renderPage } from "../tools/review/markdown";
-import { readSynthOutput, type JsonObject, type SynthStack } from "../tools/review/synth-output";
+import { readSynthOutput, synthCheckout, type JsonObject, type SynthStack } from "../tools/review/synth-output";
 
 const ROOT = path.resolve(__dirname, "..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "week-review-test-"));
@@ -172,6 +172,16 @@ describe("npm run review on the user's configuration (WEEK_CONFIG)", () => {
     expect(page.match(/^- \*\*protection lifted\*\*: `local\/(database\/data|sandbox\/workspace)`: `lifecycle\.prevent_destroy` is lifted/gm)).toHaveLength(2);
     expect(page).toContain("| `WEEK-DOCKER-002` | `local/api/workload/service/container` | network.publishOnAllInterfaces is true");
   }, 120000);
+});
+
+describe("npm run review when synth fails", () => {
+  it("names the configuration and gives synth's reason on one line", () => {
+    const bad = path.join(work, "bad.json");
+    fs.writeFileSync(bad, JSON.stringify({ api: { hostPort: 0 } }));
+    expect(() => synthCheckout({ cwd: ROOT, configFile: bad, outdir: path.join(work, "bad-out") })).toThrow(
+      new RegExp(`^synth failed in ${ROOT} with ${bad}: .*is invalid:; - api\\.hostPort must be a whole number between 1 and 65535, got 0$`),
+    );
+  }, 60000);
 });
 
 describe("npm run review --base REF: a code change in git", () => {

@@ -54,8 +54,13 @@ export function synthCheckout({ cwd, configFile, outdir }: SynthOptions): SynthS
     execFileSync(process.execPath, ["-r", "@swc-node/register", "main.ts"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
     const e = error as { stdout?: Buffer; stderr?: Buffer };
-    const said = `${e.stderr?.toString() ?? ""}${e.stdout?.toString() ?? ""}`.trim().split("\n").slice(-8).join("\n");
-    throw new Error(`synth failed in ${cwd}:\n${said}`);
+    const said = `${e.stderr?.toString() ?? ""}${e.stdout?.toString() ?? ""}`
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !l.startsWith("policy "))
+      .slice(-8)
+      .join("; ");
+    throw new Error(`synth failed in ${cwd} with ${configFile ?? "the default configuration"}: ${said}`);
   }
   return readSynthOutput(outdir);
 }
