@@ -4,6 +4,7 @@
     python -m ml.algo --data my.csv --out model/model.joblib --algorithm fast
     python -m ml.algo --data labeled_data.csv --text-column tweet --label-column class \\
         --label-names 0=hate_speech,1=offensive_language,2=neither --algorithm fast
+    python -m ml.algo @ml/train.args                    # options from a file, one per line
 
 The CSV needs a text column and a label column (`text` and `label` unless --text-column and
 --label-column say otherwise; other columns are ignored). --label-names maps the label column's
@@ -286,6 +287,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m ml.algo",
         description="Clean a CSV of labelled texts, train the classifier, evaluate it.",
+        epilog="@FILE reads arguments from FILE, one per line (the API image: @ml/train.args).",
+        fromfile_prefix_chars="@",
     )
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="CSV with a text and a label column"
