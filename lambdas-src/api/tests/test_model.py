@@ -13,7 +13,9 @@ from pathlib import Path
 import joblib
 import pytest
 import sklearn.base
+from fastapi.testclient import TestClient
 
+from app.main import create_app
 from ml import algo, clean
 from ml.data import make_sample
 from ml.model import (
@@ -27,7 +29,7 @@ from ml.model import (
     load_model,
     train,
 )
-from tests.conftest import API_ROOT, CLASSES, SAMPLE_CSV
+from tests.conftest import API_ROOT, CLASSES, SAMPLE_CSV, make_settings
 
 DIRTY_CSV = """\
 id,text,label
@@ -510,3 +512,23 @@ def test_the_course_file_trains_as_published(
         f"{hate_balanced['precision']:.2f}/{hate_balanced['recall']:.2f}; "
         f"macro-F1 {plain['macro']['f1']:.3f} / {balanced['macro']['f1']:.3f}"
     )
+
+
+def test_the_openapi_schema_names_the_loaded_model_classes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Classes come from the model file, so the course's three classes need no code change."""
+    data = write(tmp_path, "course.csv", "\n".join([COURSE_HEADER, *course_rows(12)]) + "\n")
+    out = tmp_path / "m.joblib"
+    assert algo.main(["--data", str(data), "--out", str(out), "--fast", *COURSE_OPTIONS]) == 0
+    classes = ["hate_speech", "neither", "offensive_language"]
+    settings = make_settings(tmp_path)
+    with TestClient(create_app(settings, load_model(out))) as client:
+        schema = client.get("/openapi.json").json()["components"]["schemas"]
+        assert schema["PredictionResult"]["properties"]["label"]["enum"] == classes
+        assert schema["Prediction"]["properties"]["label"]["enum"] == classes
+        example = schema["PredictResponse"]["properties"]["probabilities"]["examples"][0]
+        assert sorted(example) == classes
+        assert client.get("/health").json()["model"]["classes"] == classes
+        answer = client.post("/predict", json={"text": "RT @x: sunny weather number 3"}).json()
+        assert answer["label"] in classes and sorted(answer["probabilities"]) == classes
