@@ -116,6 +116,26 @@ export const sandboxSchema = z
       .describe("git user.email in the sandbox. @default student@example.com"),
     gitRepositoryUrl: gitRepositoryUrl.optional(),
     memoryMiB: memoryMiB(4096, 512, 65536),
+    extraPorts: z
+      .array(
+        z.strictObject({
+          containerPort: z
+            .number({ error: PORT })
+            .int({ error: PORT })
+            .min(1, { error: PORT })
+            .max(65535, { error: PORT })
+            .describe("Port an app listens on inside the sandbox (Streamlit 8501, uvicorn 8080...)."),
+          hostPort: z.number({ error: PORT }).int({ error: PORT }).min(1, { error: PORT }).max(65535, { error: PORT }).describe("Port on the host."),
+        }),
+        { error: "must be a list of {containerPort, hostPort}" },
+      )
+      .max(10, { error: "must hold at most 10 ports" })
+      .refine((ports) => ports.every((p) => p.containerPort !== 8000), { error: "must not use containerPort 8000, Jupyter's" })
+      .refine((ports) => new Set(ports.map((p) => p.containerPort)).size === ports.length, { error: "must not list a containerPort twice" })
+      .default([])
+      .describe(
+        "More sandbox ports published on the host (127.0.0.1 unless network.publishOnAllInterfaces), for the apps students run in the sandbox, e.g. [{\"containerPort\": 8501, \"hostPort\": 8502}]. @default []",
+      ),
     deepLearningKernel: z
       .boolean({ error: "must be true or false" })
       .default(false)
@@ -366,6 +386,7 @@ export const weekConfigSchema = z
   .superRefine((config, ctx) => {
     const ports: Array<[string, number]> = [
       ["sandbox.hostPort", config.sandbox.hostPort],
+      ...config.sandbox.extraPorts.map((p, i): [string, number] => [`sandbox.extraPorts.${i}.hostPort`, p.hostPort]),
       ["database.hostPort", config.database.hostPort],
       ["api.hostPort", config.api.hostPort],
     ];

@@ -26,6 +26,7 @@ export class LocalStack extends TerraformStack {
       network,
       ...config.sandbox,
       protectVolume: config.database.protectVolume,
+      databaseUrl: database.url,
     });
     const api = new ApiService(this, "api", { network, database, ...config.api, model: config.model });
 

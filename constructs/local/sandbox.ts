@@ -18,6 +18,17 @@ export interface SandboxProps extends SandboxImageProps {
    * @default true
    */
   readonly protectVolume?: boolean;
+  /**
+   * The stack's PostgreSQL URL (sensitive), given to notebooks as DATABASE_URL at run time.
+   * @default - not set
+   */
+  readonly databaseUrl?: string;
+  /**
+   * More ports of the sandbox published on the host (loopback unless the network opens them),
+   * for the apps students run in it: Streamlit on 8501, uvicorn on 8080...
+   * @default - none
+   */
+  readonly extraPorts?: ReadonlyArray<{ readonly containerPort: number; readonly hostPort: number }>;
 }
 
 /**
@@ -49,6 +60,14 @@ export class Sandbox extends Construct {
       description: "Token for cloning the course repository over https, passed to the container at run time only.",
     });
     gitToken.overrideLogicalId("git_token");
+    const gitSshKey = new TerraformVariable(this, "git_ssh_key", {
+      type: "string",
+      default: "",
+      nullable: false,
+      sensitive: true,
+      description: "Private key for cloning a git@host:path or ssh:// repository, passed to the container at run time only (TF_VAR_git_ssh_key=\"$(cat ~/.ssh/id_ed25519)\").",
+    });
+    gitSshKey.overrideLogicalId("git_ssh_key");
 
     this.workspaceVolume = new Volume(this, "workspace", {
       name: "workspace-data",
@@ -65,7 +84,13 @@ export class Sandbox extends Construct {
       containerPort: SANDBOX_PORT,
       hostPort: props.hostPort ?? SANDBOX_PORT,
       memoryMiB: props.memoryMiB ?? 4096,
-      env: [`JUPYTER_TOKEN=${this.token}`, `GIT_TOKEN=${gitToken.stringValue}`],
+      env: [
+        `JUPYTER_TOKEN=${this.token}`,
+        `GIT_TOKEN=${gitToken.stringValue}`,
+        `GIT_SSH_KEY=${gitSshKey.stringValue}`,
+        ...(props.databaseUrl === undefined ? [] : [`DATABASE_URL=${props.databaseUrl}`]),
+      ],
+      extraPorts: props.extraPorts,
       volumes: [{ volumeName: this.workspaceVolume.name, containerPath: this.image.workspace }],
       healthcheck: {
         test: ["CMD", "python", "-c", `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${SANDBOX_PORT}/api', timeout=4)`],

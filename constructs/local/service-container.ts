@@ -28,6 +28,8 @@ export interface ServiceContainerProps {
   readonly volumes?: ContainerVolumes[];
   /** Files copied into the container when it is created. @default - none */
   readonly uploads?: ContainerUpload[];
+  /** More ports published on the host, at the same address. @default - none */
+  readonly extraPorts?: ReadonlyArray<{ readonly containerPort: number; readonly hostPort: number }>;
   /** Wait for the healthcheck to pass before dependents are created. @default false */
   readonly waitUntilHealthy?: boolean;
   /** @default - none */
@@ -46,10 +48,15 @@ export class ServiceContainer extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceContainerProps) {
     super(scope, id);
-    for (const [field, port] of [
+    const ports: Array<[string, number]> = [
       ["containerPort", props.containerPort],
       ["hostPort", props.hostPort],
-    ] as const) {
+      ...(props.extraPorts ?? []).flatMap((p, i): Array<[string, number]> => [
+        [`extraPorts[${i}].containerPort`, p.containerPort],
+        [`extraPorts[${i}].hostPort`, p.hostPort],
+      ]),
+    ];
+    for (const [field, port] of ports) {
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
         throw new Error(`${this.node.path}: ${field} must be between 1 and 65535, got ${port}`);
       }
@@ -69,7 +76,10 @@ export class ServiceContainer extends Construct {
       logDriver: "json-file",
       logOpts: { "max-size": "10m", "max-file": "3" },
       networksAdvanced: [{ name: props.network.network.name, aliases: [props.alias] }],
-      ports: [{ internal: props.containerPort, external: props.hostPort, ip: props.network.publishAddress, protocol: "tcp" }],
+      ports: [
+        { internal: props.containerPort, external: props.hostPort, ip: props.network.publishAddress, protocol: "tcp" },
+        ...(props.extraPorts ?? []).map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: props.network.publishAddress, protocol: "tcp" })),
+      ],
       volumes: props.volumes,
       upload: props.uploads,
       wait: props.waitUntilHealthy ?? false,
