@@ -162,8 +162,8 @@ def ssh_server(
         uid, gid = user_ids(name, "git")
         for path in [bare, *bare.rglob("*")]:
             os.chown(path, uid, gid, follow_symlinks=False)
-        for path in keys.iterdir():  # sshd reads them as root; StrictModes off for the mount
-            path.chmod(0o644)
+        for path in keys.iterdir():  # sshd (root in its container) refuses a readable host key
+            path.chmod(0o600 if path.name == "host" else 0o644)
         docker("start", name, timeout=120)
         host_key = (keys / "host.pub").read_text().split()
         yield SshServer(
