@@ -532,3 +532,29 @@ def test_the_openapi_schema_names_the_loaded_model_classes(
         assert client.get("/health").json()["model"]["classes"] == classes
         answer = client.post("/predict", json={"text": "RT @x: sunny weather number 3"}).json()
         assert answer["label"] in classes and sorted(answer["probabilities"]) == classes
+
+
+@pytest.mark.parametrize("weight", ["none", "balanced"])
+def test_the_fast_pipeline_calibrates_with_balanced_sample_weights_when_asked(
+    monkeypatch: pytest.MonkeyPatch, weight: str
+) -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+
+    seen: dict[str, object] = {}
+    original = CalibratedClassifierCV.fit
+
+    def spy(self: CalibratedClassifierCV, x: object, y: object, **params: object) -> object:
+        seen["sample_weight"] = params.get("sample_weight")
+        return original(self, x, y, **params)
+
+    monkeypatch.setattr(CalibratedClassifierCV, "fit", spy)
+    texts = [f"goal match team {i}" for i in range(30)] + [
+        f"vote senate law {i}" for i in range(10)
+    ]
+    labels = ["sport"] * 30 + ["politics"] * 10
+    train(build_pipeline("fast", class_weight=weight), texts, labels, weight)  # type: ignore[arg-type]
+    weights = seen["sample_weight"]
+    if weight == "none":
+        assert weights is None
+    else:  # n / (classes * count): 40 / (2 * 30) for sport, 40 / (2 * 10) for politics
+        assert list(weights) == pytest.approx([40 / 60] * 30 + [40 / 20] * 10)  # type: ignore[call-overload]
