@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { GcpStack } from "../stacks/gcp-stack";
 import { LocalStack } from "../stacks/local-stack";
 import { COURSE_PIPELINE_MAX_ROWS, STAGED_DATA_FILE, TRAIN_ARGS_FILE, modelTrainingFiles } from "../constructs/shared/model-training";
 import { problemsOf, testApp, weekConfig } from "./helpers";
@@ -60,6 +61,20 @@ describe("model configuration", () => {
       expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--label-names\n0=hate_speech");
       expect(fs.readFileSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
       expect(fs.readFileSync(path.join(api.stagedAt, "Dockerfile"), "utf8")).toContain("python -m ml.algo @ml/train.args");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("does the same for the API image pushed to Google Cloud", () => {
+    writeCsv("week.csv", 12);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const stack = new GcpStack(testApp(), "gcp", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class" } }));
+      const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/image/context")) as unknown as { stagedAt: string };
+      expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--text-column\ntweet");
+      expect(fs.existsSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toBe(true);
     } finally {
       process.chdir(cwd);
     }
