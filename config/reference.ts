@@ -38,6 +38,13 @@ export interface Field {
  */
 const EXAMPLES: Readonly<Record<string, unknown>> = {
   "heroku.streamlitAppName": "ada-week-ui",
+  "model.data": "labeled_data.csv",
+  "model.labelNames": { "0": "hate_speech", "1": "offensive_language", "2": "neither" },
+};
+
+/** Sibling fields an example needs to be a valid configuration on its own (labelNames describe a data file). */
+const EXAMPLE_SIBLINGS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  "model.labelNames": { data: "labeled_data.csv", textColumn: "tweet", labelColumn: "class" },
 };
 
 const EXAMPLE_FILE = path.join(__dirname, "..", "week.config.example.json");
@@ -86,6 +93,14 @@ function exampleFor(fieldPath: string, s: Schema, examples: Record<string, unkno
   return s.default;
 }
 
+/** The smallest configuration that sets `fieldPath` to `example` (with the siblings it needs). */
+function exampleConfig(fieldPath: string, example: unknown): unknown {
+  const keys = fieldPath.split(".");
+  const leaf = keys[keys.length - 1];
+  const innermost = { ...(EXAMPLE_SIBLINGS[fieldPath] ?? {}), [leaf]: example };
+  return keys.slice(0, -1).reduceRight<unknown>((value, key) => ({ [key]: value }), innermost);
+}
+
 /** Every leaf field of the schema, in schema order. */
 export function fieldsOf(schema: Schema): Field[] {
   const examples = exampleValues();
@@ -104,7 +119,7 @@ export function fieldsOf(schema: Schema): Field[] {
         path: fieldPath,
         type: typeOf(child),
         default: child.default !== undefined ? `\`${JSON.stringify(child.default)}\`` : (defaultNote ?? "none"),
-        example: example === undefined ? "" : `\`${JSON.stringify(fieldPath.split(".").reduceRight<unknown>((value, key) => ({ [key]: value }), example))}\``,
+        example: example === undefined ? "" : `\`${JSON.stringify(exampleConfig(fieldPath, example))}\``,
         description: text,
       });
     }

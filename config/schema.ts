@@ -116,6 +116,26 @@ export const sandboxSchema = z
       .describe("git user.email in the sandbox. @default student@example.com"),
     gitRepositoryUrl: gitRepositoryUrl.optional(),
     memoryMiB: memoryMiB(4096, 512, 65536),
+    extraPorts: z
+      .array(
+        z.strictObject({
+          containerPort: z
+            .number({ error: PORT })
+            .int({ error: PORT })
+            .min(1, { error: PORT })
+            .max(65535, { error: PORT })
+            .describe("Port an app listens on inside the sandbox (Streamlit 8501, uvicorn 8080...)."),
+          hostPort: z.number({ error: PORT }).int({ error: PORT }).min(1, { error: PORT }).max(65535, { error: PORT }).describe("Port on the host."),
+        }),
+        { error: "must be a list of {containerPort, hostPort}" },
+      )
+      .max(10, { error: "must hold at most 10 ports" })
+      .refine((ports) => ports.every((p) => p.containerPort !== 8000), { error: "must not use containerPort 8000, Jupyter's" })
+      .refine((ports) => new Set(ports.map((p) => p.containerPort)).size === ports.length, { error: "must not list a containerPort twice" })
+      .default([])
+      .describe(
+        "More sandbox ports published on the host (127.0.0.1 unless network.publishOnAllInterfaces), for the apps students run in the sandbox, e.g. [{\"containerPort\": 8501, \"hostPort\": 8502}]. @default []",
+      ),
     deepLearningKernel: z
       .boolean({ error: "must be true or false" })
       .default(false)
@@ -146,6 +166,61 @@ export const apiSchema = z
   .strictObject({
     hostPort: hostPort(8080),
     memoryMiB: memoryMiB(512, 128, 8192),
+  })
+  .prefault({});
+
+const COLUMN = "must be a CSV column name (1-100 characters, no line break)";
+const csvColumn = (fallback: string) =>
+  z
+    .string({ error: COLUMN })
+    .min(1, { error: COLUMN })
+    .max(100, { error: COLUMN })
+    .refine((c) => !/[\r\n]/.test(c), { error: COLUMN })
+    .default(fallback);
+const LABEL = "must be 1-100 characters without a comma, an equals sign or a line break";
+const labelPart = z
+  .string({ error: LABEL })
+  .min(1, { error: LABEL })
+  .max(100, { error: LABEL })
+  .refine((v) => !/[,=\r\n]/.test(v), { error: LABEL });
+
+/** What the API (and so Streamlit) serves: the data its image trains on, and how. */
+export const modelSchema = z
+  .strictObject({
+    data: z
+      .string({ error: "must be the path of a CSV file" })
+      .min(1, { error: "must be the path of a CSV file" })
+      .refine((p) => !/[\r\n]/.test(p), { error: "must be the path of a CSV file" })
+      .optional()
+      .describe(
+        "CSV the API image trains on (relative to the working directory of synth), e.g. the course's labeled_data.csv; copied into the build context at synth, never committed. @default - the shipped sample (lambdas-src/api/ml/data/sample.csv)",
+      ),
+    textColumn: csvColumn("text").describe("Column holding the texts (tweet for the course's file). @default text"),
+    labelColumn: csvColumn("label").describe("Column holding the labels (class for the course's file). @default label"),
+    labelNames: z
+      .record(labelPart, labelPart, { error: "must map label values to class names, e.g. {\"0\": \"hate_speech\"}" })
+      .optional()
+      .describe("Class names for the label column's values, e.g. {\"0\": \"hate_speech\", \"1\": \"offensive_language\", \"2\": \"neither\"}. @default - the values are the class names"),
+    algorithm: z
+      .enum(["course", "fast"], { error: "must be course or fast" })
+      .optional()
+      .describe(
+        "course: TP2's OneVsRest(SVC(linear, probability=True)), minutes on 25k rows; fast: calibrated LinearSVC, seconds. @default - course on the sample, fast on a data file",
+      ),
+    classWeight: z
+      .enum(["none", "balanced"], { error: "must be none or balanced" })
+      .default("none")
+      .describe("balanced weighs each class by the inverse of its frequency: more hate speech recall, less precision. @default none"),
+  })
+  .superRefine((m, ctx) => {
+    const names = Object.values(m.labelNames ?? {});
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["labelNames"], input: m.labelNames, message: `gives the class name ${JSON.stringify(twice)} to two values` });
+    }
+    if (m.data === undefined && (m.textColumn !== "text" || m.labelColumn !== "label" || m.labelNames !== undefined)) {
+      ctx.addIssue({ code: "custom", path: ["data"], input: m.data, message: "is needed when textColumn, labelColumn or labelNames are set (they describe that file)" });
+    }
   })
   .prefault({});
 
@@ -303,6 +378,7 @@ export const weekConfigSchema = z
     sandbox: sandboxSchema,
     database: databaseSchema,
     api: apiSchema,
+    model: modelSchema,
     streamlit: streamlitSchema,
     heroku: herokuSchema,
     gcp: gcpSchema,
@@ -310,6 +386,7 @@ export const weekConfigSchema = z
   .superRefine((config, ctx) => {
     const ports: Array<[string, number]> = [
       ["sandbox.hostPort", config.sandbox.hostPort],
+      ...config.sandbox.extraPorts.map((p, i): [string, number] => [`sandbox.extraPorts.${i}.hostPort`, p.hostPort]),
       ["database.hostPort", config.database.hostPort],
       ["api.hostPort", config.api.hostPort],
     ];

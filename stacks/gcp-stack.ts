@@ -63,6 +63,7 @@ export class GcpStack extends TerraformStack {
       maxInstances: gcp.maxInstances,
       deletionProtection: gcp.deletionProtection,
       allowPublicAccess: gcp.allowPublicAccess,
+      model: config.model,
       dependsOn: [services.ready],
     });
     new TerraformOutput(this, "api_url", { value: api.url, description: "The prediction API on Cloud Run" });

@@ -26,8 +26,9 @@ export class LocalStack extends TerraformStack {
       network,
       ...config.sandbox,
       protectVolume: config.database.protectVolume,
+      databaseUrl: database.urlEnv,
     });
-    const api = new ApiService(this, "api", { network, database, ...config.api });
+    const api = new ApiService(this, "api", { network, database, ...config.api, model: config.model });
 
     new TerraformOutput(this, "jupyter_url", { value: sandbox.url, description: "Jupyter Notebook; log in with jupyter_token" });
     new TerraformOutput(this, "jupyter_token", { value: sandbox.token, sensitive: true, description: "npx cdktf output local --outputs-file ... or terraform output -raw jupyter_token" });

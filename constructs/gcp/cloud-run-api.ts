@@ -2,6 +2,7 @@ import * as path from "path";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import type { ArtifactRepository } from "./artifact-repository";
 import type { CloudSqlPostgres } from "./cloud-sql-postgres";
 import { CloudRunApp } from "./cloud-run-app";
@@ -31,6 +32,8 @@ export interface CloudRunApiProps {
    * @default lambdas-src/api
    */
   readonly source?: string;
+  /** What the image trains on (week.config.json `model`). @default - the sample, course pipeline */
+  readonly model?: ModelConfig;
   /** @default - none */
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -52,6 +55,7 @@ export class CloudRunApi extends Construct {
       source: props.source ?? path.join(WORKLOADS, "api"),
       name: "api",
       repository: props.repository,
+      contextFiles: props.model === undefined ? undefined : modelTrainingFiles(props.model),
     });
     this.app = new CloudRunApp(this, "service", {
       project: props.project,

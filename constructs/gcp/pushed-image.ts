@@ -16,6 +16,8 @@ export interface PushedImageProps {
    * @default linux/amd64
    */
   readonly platform?: string;
+  /** Files written into the staged build context on top of the source. @default - none */
+  readonly contextFiles?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,6 +45,7 @@ export class PushedImage extends Construct {
       source: props.source,
       repository: repositoryImage,
       platform: props.platform ?? "linux/amd64",
+      files: props.contextFiles,
     }));
     this.pushed = new RegistryImage(this, "pushed", {
       provider: props.repository.pushProvider,

@@ -1,6 +1,7 @@
 import * as path from "path";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import type { PostgresService } from "./postgres-service";
 import type { PrivateNetwork } from "./private-network";
 import { WorkloadService } from "./workload-service";
@@ -13,6 +14,8 @@ export interface ApiServiceProps {
   readonly hostPort?: number;
   /** @default 512 */
   readonly memoryMiB?: number;
+  /** What the image trains on (week.config.json `model`). @default - the sample, course pipeline */
+  readonly model?: ModelConfig;
 }
 
 /** Port the API listens on inside its container. */
@@ -38,6 +41,7 @@ export class ApiService extends Construct {
       healthPath: "/health",
       env: [props.database.urlEnv],
       dependsOn: [props.database.service],
+      contextFiles: props.model === undefined ? undefined : modelTrainingFiles(props.model),
     });
     this.url = this.workload.service.hostUrl;
     this.docsUrl = `${this.url}/docs`;

@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { suppress } from "../../policies/suppress";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { GeneratedSecret } from "../shared/generated-secret";
-import { runtimeEnv } from "./local-service";
+import { runtimeEnv, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { SANDBOX_PORT, SandboxImage, type SandboxImageProps } from "./sandbox-image";
 import { ServiceContainer } from "./service-container";
@@ -22,6 +22,17 @@ export interface SandboxProps extends SandboxImageProps {
    * @default true
    */
   readonly protectVolume?: boolean;
+  /**
+   * The stack's PostgreSQL URL (`DATABASE_URL`, sensitive), given to notebooks at run time.
+   * @default - not set
+   */
+  readonly databaseUrl?: ServiceEnv;
+  /**
+   * More ports of the sandbox published on the host (loopback unless the network opens them),
+   * for the apps students run in it: Streamlit on 8501, uvicorn on 8080...
+   * @default - none
+   */
+  readonly extraPorts?: ReadonlyArray<{ readonly containerPort: number; readonly hostPort: number }>;
 }
 
 /**
@@ -53,6 +64,14 @@ export class Sandbox extends Construct {
       description: "Token for cloning the course repository over https, passed to the container at run time only.",
     });
     gitToken.overrideLogicalId("git_token");
+    const gitSshKey = new TerraformVariable(this, "git_ssh_key", {
+      type: "string",
+      default: "",
+      nullable: false,
+      sensitive: true,
+      description: "Private key for cloning a git@host:path or ssh:// repository, passed to the container at run time only (TF_VAR_git_ssh_key=\"$(cat ~/.ssh/id_ed25519)\").",
+    });
+    gitSshKey.overrideLogicalId("git_ssh_key");
 
     this.workspaceVolume = new Volume(this, "workspace", {
       name: WORKSPACE_VOLUME,
@@ -69,7 +88,10 @@ export class Sandbox extends Construct {
         terraform: this.image.image.imageId,
         build: { context: this.image.context.source, dockerfile: "Dockerfile", rendered: this.image.dockerfile },
       },
-      ports: [{ container: SANDBOX_PORT, host: props.hostPort ?? SANDBOX_PORT }],
+      ports: [
+        { container: SANDBOX_PORT, host: props.hostPort ?? SANDBOX_PORT },
+        ...(props.extraPorts ?? []).map((p) => ({ container: p.containerPort, host: p.hostPort })),
+      ],
       memoryMiB: props.memoryMiB ?? 4096,
       env: [
         runtimeEnv("JUPYTER_TOKEN", {
@@ -78,6 +100,8 @@ export class Sandbox extends Construct {
           required: "set JUPYTER_TOKEN to a long random value, Jupyter never runs without one (README: Compose)",
         }),
         runtimeEnv("GIT_TOKEN", { variable: "GIT_TOKEN", terraform: gitToken.stringValue }),
+        runtimeEnv("GIT_SSH_KEY", { variable: "GIT_SSH_KEY", terraform: gitSshKey.stringValue }),
+        ...(props.databaseUrl === undefined ? [] : [props.databaseUrl]),
       ],
       volumes: [{ name: WORKSPACE_VOLUME, terraformName: this.workspaceVolume.name, target: this.image.workspace }],
       healthcheck: {

@@ -21,6 +21,8 @@ export interface WorkloadServiceProps {
   readonly env?: readonly ServiceEnv[];
   /** Services that must be healthy first. @default - none */
   readonly dependsOn?: readonly ServiceContainer[];
+  /** Files written into the staged build context on top of the source. @default - none */
+  readonly contextFiles?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -37,6 +39,7 @@ export class WorkloadService extends Construct {
     ({ context: this.context, image: this.image } = buildWorkloadImage(this, {
       source: props.source,
       repository: `week-${props.alias}`,
+      files: props.contextFiles,
     }));
     this.service = new ServiceContainer(this, "service", {
       network: props.network,

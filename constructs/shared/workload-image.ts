@@ -14,6 +14,11 @@ export interface WorkloadImageProps {
    * @default - the Docker daemon's own
    */
   readonly platform?: string;
+  /**
+   * Files written into the staged context on top of the source (see BuildContext).
+   * @default - none
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 export interface WorkloadImage {
@@ -29,7 +34,7 @@ export function buildWorkloadImage(scope: Construct, props: WorkloadImageProps):
   if (!fs.existsSync(path.join(props.source, "Dockerfile"))) {
     throw new Error(`${scope.node.path}: source must hold a Dockerfile, got ${JSON.stringify(props.source)}`);
   }
-  const context = new BuildContext(scope, "context", { source: props.source });
+  const context = new BuildContext(scope, "context", { source: props.source, files: props.files });
   const image = new Image(scope, "image", {
     name: `${props.repository}:${context.tag}`,
     keepLocally: false,

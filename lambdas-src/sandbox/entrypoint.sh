@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Entrypoint of the TP1 data-science sandbox: configure git for the container's user, clone the
-# course repository into the workspace, then exec Jupyter Notebook (or the command given as
-# arguments, e.g. `bash`; the checks below apply to it as well).
+# course repository into the workspace, install its requirements.txt into the user's virtual
+# environment, then exec Jupyter Notebook at the clone's root (at the workspace when nothing is
+# cloned), or the command given as arguments, e.g. `bash` (the checks below apply to it as well).
 #
 # Environment (read at run time; nothing here is baked into an image layer):
 #   GIT_USER_NAME, GIT_USER_EMAIL  required: git identity of the container's user
@@ -10,6 +11,14 @@
 #   GIT_TOKEN                      optional secret: https credential for GIT_REPO_URL's host, served
 #                                  from the environment by a git credential helper, never stored
 #   GIT_TOKEN_USER                 optional: user name sent with GIT_TOKEN (default x-access-token)
+#   GIT_SSH_KEY                    optional secret: private key for git@host:path and ssh:// URLs,
+#                                  copied to a memory-backed file (/dev/shm) readable by the user only
+#   GIT_SSH_KEY_FILE               optional: a private key file mounted read-only (instead of GIT_SSH_KEY)
+#   GIT_SSH_KNOWN_HOSTS            optional: known_hosts lines of the git server; without them its
+#                                  host key is accepted on first use (StrictHostKeyChecking=accept-new)
+#   INSTALL_REQUIREMENTS           default 1; 0 skips `pip install -r requirements.txt` of the clone
+#   DATABASE_URL                   optional secret: the stack's PostgreSQL (host `database`), used by
+#                                  notebooks and crud.py as it is; this script does not read it
 #   WORKSPACE                      default $HOME/workspace: Jupyter's root directory
 #   JUPYTER_PORT                   default 8000
 set -euo pipefail
@@ -54,6 +63,53 @@ configure_credentials() {
   fi
 }
 
+# Writes the ssh key given at run time where only this user can read it and tells git (and the
+# user's own git commands in Jupyter) to use it; the key never reaches the image or the workspace.
+configure_ssh() {
+  local key dir key_file checking=accept-new
+  if [[ -n "${GIT_SSH_KEY:-}" ]]; then
+    key=$GIT_SSH_KEY
+  elif [[ -n "${GIT_SSH_KEY_FILE:-}" ]]; then
+    if [[ ! -r "$GIT_SSH_KEY_FILE" ]]; then
+      warn "GIT_SSH_KEY_FILE '$GIT_SSH_KEY_FILE' is not readable by $(id -un): ssh clones get no key"
+      return 0
+    fi
+    key=$(<"$GIT_SSH_KEY_FILE")
+  else
+    return 0
+  fi
+  dir=/dev/shm
+  [[ -d "$dir" && -w "$dir" ]] || dir=$HOME
+  key_file=$(mktemp "$dir/sandbox-ssh-key.XXXXXX") # mode 0600
+  printf '%s\n' "$key" >"$key_file"
+  mkdir -p -m 0700 "$HOME/.ssh"
+  if [[ -n "${GIT_SSH_KNOWN_HOSTS:-}" ]]; then
+    printf '%s\n' "$GIT_SSH_KNOWN_HOSTS" >>"$HOME/.ssh/known_hosts"
+    checking=yes
+  fi
+  git config --global core.sshCommand \
+    "ssh -i $key_file -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=$checking"
+  info "ssh key for git set ($key_file, host keys: StrictHostKeyChecking=$checking)"
+}
+
+# Installs the clone's requirements.txt into the user's environment; a failure is a warning.
+install_requirements() {
+  local dir=$1 log
+  [[ -f "$dir/requirements.txt" ]] || return 0
+  if [[ "${INSTALL_REQUIREMENTS:-1}" == 0 ]]; then
+    info "INSTALL_REQUIREMENTS=0: not installing $dir/requirements.txt"
+    return 0
+  fi
+  log="$WORKSPACE/.sandbox-requirements.log"
+  info "installing $dir/requirements.txt into ${VIRTUAL_ENV:-the active python} (log: $log)"
+  if (cd -- "$dir" && python -m pip install --disable-pip-version-check --no-input -r requirements.txt) >"$log" 2>&1; then
+    info "requirements.txt installed: $(grep -E '^Successfully installed' "$log" | cut -c1-300 || echo 'already satisfied')"
+  else
+    warn "pip install -r $dir/requirements.txt failed; Jupyter starts anyway. Last lines of $log:"
+    tail -n 5 "$log" | sed 's/^/sandbox:   /' >&2
+  fi
+}
+
 clone_repository() {
   local url=$1 name target
   # A clone keeps its URL as the remote: credentials in it would land in .git/config. Over
@@ -71,6 +127,7 @@ clone_repository() {
   target="$WORKSPACE/$name"
   if [[ -d "$target/.git" ]]; then
     info "$target is already a clone, leaving it as it is (no pull, no reset)"
+    CLONE_DIR=$target
     return 0
   fi
   if [[ -e "$target" ]]; then
@@ -78,8 +135,10 @@ clone_repository() {
     return 0
   fi
   info "cloning $url into $target"
-  if ! GIT_TERMINAL_PROMPT=0 git clone --quiet -- "$url" "$target"; then
-    warn "could not clone $url into $target; Jupyter starts without it (check GIT_REPO_URL and GIT_TOKEN)"
+  if GIT_TERMINAL_PROMPT=0 git clone --quiet -- "$url" "$target"; then
+    CLONE_DIR=$target
+  else
+    warn "could not clone $url into $target; Jupyter starts without it (check GIT_REPO_URL, GIT_TOKEN or GIT_SSH_KEY)"
   fi
 }
 
@@ -102,20 +161,26 @@ main() {
   info "git identity: $GIT_USER_NAME <$GIT_USER_EMAIL>"
 
   local url=${GIT_REPO_URL:-}
+  CLONE_DIR=""
   configure_credentials "$url"
+  configure_ssh
   if [[ -n "$url" ]]; then
     clone_repository "$url"
   else
     info "GIT_REPO_URL is not set, nothing to clone"
   fi
+  [[ -z "$CLONE_DIR" ]] || install_requirements "$CLONE_DIR"
 
-  cd -- "$WORKSPACE"
+  # Jupyter opens at the root of the clone ("votre git cloné à la racine"), else at the workspace.
+  local root=${CLONE_DIR:-$WORKSPACE}
+  cd -- "$root"
   export WORKSPACE JUPYTER_PORT
   if (($# > 0)); then
     exec "$@"
   fi
+  info "Jupyter's root: $root"
   # ip, port, token and browser come from jupyter_server_config.py.
-  exec jupyter notebook --ServerApp.root_dir="$WORKSPACE"
+  exec jupyter notebook --ServerApp.root_dir="$root"
 }
 
 main "$@"

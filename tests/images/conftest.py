@@ -214,6 +214,7 @@ def canaries() -> dict[str, str]:
     return {
         "JUPYTER_TOKEN": f"canary-jupyter-{secrets.token_hex(16)}",
         "GIT_TOKEN": f"canary-git-{secrets.token_hex(16)}",
+        "GIT_SSH_KEY": f"canary-ssh-key-{secrets.token_hex(16)}",
     }
 
 

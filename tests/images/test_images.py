@@ -153,7 +153,8 @@ def test_sandbox_jupyter_serves_requests_with_the_token(
     response = http.get(f"{sandbox.url}/api/contents", headers=auth, timeout=10)
     assert response.status_code == 200, response.text[:300]
     names = {item["name"] for item in response.json()["content"]}
-    assert COURSE_REPO in names, f"the workspace Jupyter serves holds {sorted(names)}"
+    # Jupyter opens at the root of the cloned repository (the course's "git cloné à la racine")
+    assert "welcome.py" in names, f"the folder Jupyter serves holds {sorted(names)}"
     tree = http.get(f"{sandbox.url}/tree", params={"token": canaries["JUPYTER_TOKEN"]}, timeout=10)
     assert tree.status_code == 200
 

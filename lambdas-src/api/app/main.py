@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -19,6 +20,7 @@ from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodyGuardMiddleware
 from app.repository import DatabaseUnavailable, PredictionRepository, make_repository
+from app.schemas import add_model_classes
 from ml.model import TextClassifier, load_model
 
 log = logging.getLogger("app")
@@ -70,6 +72,17 @@ def create_app(
     app.include_router(root.router)
     app.include_router(predict.router)
     app.include_router(predictions.router)
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:  # the loaded model's class names in the schema
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            model = getattr(app.state, "classifier", None)
+            if model is not None:
+                add_model_classes(schema, model.classes)
+        return app.openapi_schema or default_openapi()
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -112,3 +113,20 @@ class Health(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str
+
+
+def add_model_classes(schema: dict[str, Any], classes: Sequence[str]) -> dict[str, Any]:
+    """Write the loaded model's class names into an OpenAPI schema (enum and examples)."""
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("PredictionResult", "PredictResponse", "Prediction"):
+        properties = components.get(name, {}).get("properties", {})
+        if "label" in properties:
+            properties["label"]["enum"] = list(classes)
+        if "probabilities" in properties:
+            share = round(1 / len(classes), 2)
+            properties["probabilities"]["examples"] = [dict.fromkeys(classes, share)]
+    correction = components.get("CorrectionRequest", {}).get("properties", {})
+    if "corrected_label" in correction:
+        correction["corrected_label"]["examples"] = [classes[0]]
+        correction["corrected_label"]["description"] = f"one of {', '.join(classes)}, or null"
+    return schema

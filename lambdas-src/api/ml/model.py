@@ -56,40 +56,82 @@ class ModelIncompatibleError(ModelError):
     """The model was written by another scikit-learn version."""
 
 
-def build_pipeline(algorithm: Algorithm = "course", calibration_folds: int = 3) -> Pipeline:
-    """Return an untrained pipeline: TF-IDF (English stop words) then a probabilistic SVM.
+ClassWeight = Literal["none", "balanced"]
+CLASS_WEIGHTS: tuple[ClassWeight, ...] = ("none", "balanced")
 
+
+def build_pipeline(
+    algorithm: Algorithm = "course",
+    calibration_folds: int = 3,
+    class_weight: ClassWeight = "none",
+) -> Pipeline:
+    """Return an untrained pipeline: cleaning, TF-IDF (English stop words), a probabilistic SVM.
+
+    The first step, `FunctionTransformer(ml.clean.clean_texts)`, cleans every text the pipeline
+    is given, at fit and at predict time alike (ml/clean.py says what it does).
     course: the TP2 pipeline, OneVsRest(SVC(kernel='linear', probability=True)); libsvm's
     Platt scaling makes it O(n^2) or worse in the number of texts.
     fast: LinearSVC calibrated with CalibratedClassifierCV (sigmoid, `calibration_folds` folds),
     liblinear, near-linear in the number of texts.
+    class_weight "balanced" weighs each class by the inverse of its frequency. course: the
+    SVCs' class_weight (within each one-vs-rest binary problem). fast: `train` passes balanced
+    sample weights to the calibrated classifier, so that both the LinearSVC and the sigmoid
+    calibration see them (weighting the SVM alone is undone by a calibration fitted on the
+    observed frequencies).
     """
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
     from sklearn.svm import SVC, LinearSVC
 
+    from ml.clean import clean_texts
+
+    if class_weight not in CLASS_WEIGHTS:
+        raise ValueError(
+            f"class_weight must be one of {', '.join(CLASS_WEIGHTS)}, got {class_weight!r}"
+        )
+    weight = None if class_weight == "none" else class_weight
+    cleaner = FunctionTransformer(clean_texts)
     vectorizer = TfidfVectorizer(stop_words="english")
     if algorithm == "course":
         return make_pipeline(
-            vectorizer, OneVsRestClassifier(SVC(kernel="linear", probability=True))
+            cleaner,
+            vectorizer,
+            OneVsRestClassifier(SVC(kernel="linear", probability=True, class_weight=weight)),
         )
     if algorithm == "fast":
         return make_pipeline(
+            cleaner,
             vectorizer,
             CalibratedClassifierCV(LinearSVC(), cv=calibration_folds, method="sigmoid"),
         )
     raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
 
 
-def train(pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
-    """Fit `pipeline`, silencing only scikit-learn 1.9's SVC(probability=True) deprecation."""
+def train(
+    pipeline: Pipeline,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    class_weight: ClassWeight = "none",
+) -> Pipeline:
+    """Fit `pipeline`, silencing only scikit-learn 1.9's SVC(probability=True) deprecation.
+
+    class_weight "balanced" on a fast pipeline fits its calibrated classifier with balanced
+    sample weights (the course pipeline carries its weighting in the SVCs, see build_pipeline).
+    """
+    fit_params: dict[str, Any] = {}
+    last_name, last_step = pipeline.steps[-1]
+    if class_weight == "balanced" and type(last_step).__name__ == "CalibratedClassifierCV":
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        fit_params[f"{last_name}__sample_weight"] = compute_sample_weight("balanced", list(labels))
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message=_SVC_PROBABILITY_DEPRECATION, category=FutureWarning
         )
-        pipeline.fit(list(texts), list(labels))
+        pipeline.fit(list(texts), list(labels), **fit_params)
     return pipeline
 
 

@@ -67,6 +67,9 @@ expect "hello world (GET /)" 200 '"message"' 'Hello World'
 request GET /health
 expect "health (GET /health)" 200 '"status"' '"model"' '"database"'
 [[ "$(json_field status)" == "ok" ]] || echo "warning: /health says the API is degraded: $(head -c 300 "$body")" >&2
+# the model's class names, from /health (whatever data set the model was trained on)
+classes="$(grep -o '"classes": *\[[^]]*\]' "$body" | head -n 1 | sed 's/^[^[]*\[//; s/\]$//; s/[" ]//g')"
+[[ -n "$classes" ]] || fail "health (GET /health): no model classes in $(head -c 300 "$body")"
 
 request GET /docs
 expect "OpenAPI docs (GET /docs)" 200 'swagger-ui'
@@ -79,6 +82,11 @@ expect "prediction (POST /predict)" 200 '"label"' '"probabilities"' '"stored":tr
 id="$(json_field id)"
 label="$(json_field label)"
 [[ "$id" =~ ^[0-9]+$ ]] || fail "prediction (POST /predict): no numeric id in $(head -c 300 "$body")"
+[[ ",$classes," == *",$label,"* ]] || fail "prediction (POST /predict): label '$label' is not one of the model's classes ($classes)"
+for class in ${classes//,/ }; do
+  grep -qF "\"$class\":" "$body" || fail "prediction (POST /predict): no probability for class '$class': $(head -c 300 "$body")"
+done
+pass "prediction's label and probabilities are the model's classes ($classes)"
 
 request POST /predict/batch '{"texts": ["The senate passed the budget bill.", "The startup released a faster processor."]}'
 expect "batch prediction (POST /predict/batch)" 200 '"predictions"' '"label"'

@@ -195,7 +195,7 @@ def test_configures_the_git_identity_and_clones_the_repository_into_the_workspac
     assert git("remote", "get-url", "origin", cwd=clone) == remote.url
     assert started.record == {
         "argv": [],
-        "cwd": str(sandbox.workspace),
+        "cwd": str(clone),  # Jupyter (or the command) starts at the clone's root
         "port": "8000",
         "workspace": str(sandbox.workspace),
     }
@@ -230,7 +230,7 @@ def test_honours_a_custom_workspace_and_port(
     assert started.returncode == 0, started.output
     assert (workspace / "course" / "README.md").is_file()
     assert started.record is not None
-    assert started.record["cwd"] == str(workspace)
+    assert started.record["cwd"] == str(workspace / "course")
     assert started.record["port"] == "8123"
 
 
@@ -359,3 +359,151 @@ def test_refuses_to_clone_a_url_that_carries_credentials(sandbox: Sandbox, url: 
     assert "hunter2" not in started.output
     assert not (sandbox.workspace / "course").exists()
     assert started.record is not None
+
+
+# --------------------------------------------------------------------------- course week (TP2-TP5)
+
+# Stands in for the venv's python: records `python -m pip install ...`, fails when asked to.
+FAKE_PYTHON = """\
+import json, os, sys
+with open(os.environ["FAKE_PIP_RECORD"], "a") as f:
+    f.write(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd()}) + "\\n")
+print("Successfully installed tiny-1.0" if os.environ.get("FAKE_PIP_FAIL") != "1" else "boom")
+sys.exit(1 if os.environ.get("FAKE_PIP_FAIL") == "1" else 0)
+"""
+
+
+def fake_python(tmp_path: Path) -> Path:
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir(exist_ok=True)
+    python = bin_dir / "python"
+    python.write_text(f"#!{sys.executable}\n{FAKE_PYTHON}")
+    python.chmod(0o755)
+    return bin_dir
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["installed", "pip-fails"])
+def test_the_clone_requirements_are_installed_at_start_and_a_failure_is_a_warning(
+    sandbox: Sandbox, remote: Remote, tmp_path: Path, fail: bool
+) -> None:
+    remote.push("requirements.txt", "tiny==1.0\n")
+    record = tmp_path / "pip.jsonl"
+    bin_dir = fake_python(tmp_path)
+    env = {"GIT_REPO_URL": remote.url, "FAKE_PIP_RECORD": str(record)}
+    if fail:
+        env["FAKE_PIP_FAIL"] = "1"
+    started = sandbox.start(["true"], env, path_prefix=bin_dir)
+    assert started.returncode == 0, started.output
+    assert "installing" in started.output
+    assert "requirements.txt" in started.output
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    clone = sandbox.workspace / "course"
+    assert calls[0] == {
+        "argv": [
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-r",
+            "requirements.txt",
+        ],
+        "cwd": str(clone),
+    }
+    log = (sandbox.workspace / ".sandbox-requirements.log").read_text()
+    if fail:
+        assert "sandbox: warning: pip install -r" in started.output
+        assert "boom" in log
+        assert "sandbox:   boom" in started.output
+    else:
+        assert "requirements.txt installed: Successfully installed tiny-1.0" in started.output
+
+
+def test_requirements_can_be_skipped_and_are_not_looked_for_without_a_clone(
+    sandbox: Sandbox, remote: Remote, tmp_path: Path
+) -> None:
+    remote.push("requirements.txt", "tiny==1.0\n")
+    record = tmp_path / "pip.jsonl"
+    started = sandbox.start_fake_jupyter(
+        GIT_REPO_URL=remote.url, INSTALL_REQUIREMENTS="0", FAKE_PIP_RECORD=str(record)
+    )
+    assert started.returncode == 0, started.output
+    assert "INSTALL_REQUIREMENTS=0: not installing" in started.output
+    assert not record.exists()
+
+
+SSH_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-canary-1234\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
+
+
+@pytest.mark.parametrize("given", ["env", "file"])
+def test_the_ssh_key_is_given_at_run_time_and_kept_out_of_home_and_workspace(
+    sandbox: Sandbox, tmp_path: Path, given: str
+) -> None:
+    env: dict[str, str | None] = {"GIT_SSH_KNOWN_HOSTS": "git.example.org ssh-ed25519 AAAA"}
+    if given == "env":
+        env["GIT_SSH_KEY"] = SSH_KEY
+    else:
+        key_file = tmp_path / "mounted-key"
+        key_file.write_text(SSH_KEY + "\n")
+        key_file.chmod(0o444)  # a read-only mount: ssh would refuse a key others can read
+        env["GIT_SSH_KEY_FILE"] = str(key_file)
+    started = sandbox.start([sys.executable, "-c", FAKE_JUPYTER], env)
+    assert started.returncode == 0, started.output
+    command = sandbox.global_git("core.sshCommand")
+    assert "-o IdentitiesOnly=yes" in command
+    assert "StrictHostKeyChecking=yes" in command
+    key_path = Path(command.split("-i ", 1)[1].split(" ", 1)[0])
+    try:
+        assert key_path.read_text() == SSH_KEY + "\n"
+        assert key_path.stat().st_mode & 0o777 == 0o600
+        assert not files_containing(sandbox.home, "not-a-real-key-canary")
+        assert "not-a-real-key-canary" not in started.output
+        known = (sandbox.home / ".ssh" / "known_hosts").read_text()
+        assert known == "git.example.org ssh-ed25519 AAAA\n"
+    finally:
+        key_path.unlink(missing_ok=True)
+
+
+def test_an_unreadable_ssh_key_file_is_a_warning(sandbox: Sandbox, tmp_path: Path) -> None:
+    started = sandbox.start_fake_jupyter(GIT_SSH_KEY_FILE=str(tmp_path / "absent"))
+    assert started.returncode == 0, started.output
+    assert "GIT_SSH_KEY_FILE" in started.output
+    assert "is not readable" in started.output
+
+
+def test_without_known_hosts_the_host_key_is_accepted_on_first_use(sandbox: Sandbox) -> None:
+    started = sandbox.start_fake_jupyter(GIT_SSH_KEY=SSH_KEY)
+    assert started.returncode == 0, started.output
+    command = sandbox.global_git("core.sshCommand")
+    assert "StrictHostKeyChecking=accept-new" in command
+    Path(command.split("-i ", 1)[1].split(" ", 1)[0]).unlink()
+
+
+def test_an_ssh_remote_is_cloned_with_the_key(
+    sandbox: Sandbox, remote: Remote, tmp_path: Path
+) -> None:
+    """git@host:path goes through core.sshCommand: a stand-in ssh serves the bare repository."""
+    bin_dir = tmp_path / "sshbin"
+    bin_dir.mkdir()
+    log = tmp_path / "ssh.log"
+    ssh = bin_dir / "ssh"
+    ssh.write_text(
+        f'#!/bin/bash\necho "$@" >> {log}\ncmd="${{@: -1}}"\nexec git-upload-pack {remote.bare}\n'
+    )
+    ssh.chmod(0o755)
+    started = sandbox.start(
+        [sys.executable, "-c", FAKE_JUPYTER],
+        {"GIT_SSH_KEY": SSH_KEY, "GIT_REPO_URL": "git@git.example.org:teacher/course.git"},
+        path_prefix=bin_dir,
+    )
+    assert started.returncode == 0, started.output
+    assert (sandbox.workspace / "course" / "README.md").read_text() == "# Course\n"
+    args = log.read_text()
+    assert "-i " in args
+    assert "git@git.example.org" in args
+    assert "teacher/course.git" in args
+    command = sandbox.global_git("core.sshCommand")
+    Path(command.split("-i ", 1)[1].split(" ", 1)[0]).unlink()

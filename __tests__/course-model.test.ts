@@ -1,0 +1,110 @@
+/**
+ * The week's `model` setting: what the API image trains on (issue 8 §1). The data file reaches
+ * the API's build context as a staged copy with the training options in ml/train.args.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { GcpStack } from "../stacks/gcp-stack";
+import { LocalStack } from "../stacks/local-stack";
+import { COURSE_PIPELINE_MAX_ROWS, STAGED_DATA_FILE, TRAIN_ARGS_FILE, modelTrainingFiles } from "../constructs/shared/model-training";
+import { problemsOf, testApp, weekConfig } from "./helpers";
+
+const COURSE_NAMES = { "0": "hate_speech", "1": "offensive_language", "2": "neither" };
+let dir: string;
+
+function writeCsv(name: string, rows: number): string {
+  const file = path.join(dir, name);
+  const lines = [",count,hate_speech,offensive_language,neither,class,tweet"];
+  for (let i = 0; i < rows; i++) lines.push(`${i},3,0,0,3,${i % 3},"tweet ${i} &amp; RT @x: more"`);
+  fs.writeFileSync(file, `\ufeff${lines.join("\r\n")}\r\n`);
+  return file;
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "course-model-"));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("model configuration", () => {
+  it("defaults to the shipped sample: nothing is written into the API's context", () => {
+    const config = weekConfig();
+    expect(config.model).toEqual({ textColumn: "text", labelColumn: "label", classWeight: "none" });
+    expect(modelTrainingFiles(config.model)).toEqual({});
+  });
+
+  it("the sources' ml/train.args trains the sample with the course pipeline", () => {
+    const committed = fs.readFileSync(path.join(__dirname, "..", "lambdas-src", "api", TRAIN_ARGS_FILE), "utf8");
+    expect(committed.split("\n")).toEqual(["--data", "ml/data/sample.csv", "--algorithm", "course", "--class-weight", "none", ""]);
+    expect(modelTrainingFiles(weekConfig({ model: { algorithm: "course" } }).model)[TRAIN_ARGS_FILE]).toBe(committed);
+  });
+
+  it("stages the course's file byte for byte with its options, fast pipeline by default", () => {
+    const csv = writeCsv("labeled_data.csv", 30);
+    const model = weekConfig({ model: { data: "labeled_data.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES, classWeight: "balanced" } }).model;
+    const files = modelTrainingFiles(model, dir);
+    expect(files[TRAIN_ARGS_FILE].trimEnd().split("\n")).toEqual([
+      "--data", STAGED_DATA_FILE, "--text-column", "tweet", "--label-column", "class",
+      "--label-names", "0=hate_speech,1=offensive_language,2=neither",
+      "--algorithm", "fast", "--class-weight", "balanced",
+    ]);
+    expect(Buffer.from(files[STAGED_DATA_FILE], "utf8").equals(fs.readFileSync(csv))).toBe(true);
+  });
+
+  it("puts the data and the options into the API's staged build context", () => {
+    writeCsv("week.csv", 12);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const stack = new LocalStack(testApp(), "local", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES } }));
+      const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/workload/context")) as unknown as { stagedAt: string };
+      expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--label-names\n0=hate_speech");
+      expect(fs.readFileSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
+      expect(fs.readFileSync(path.join(api.stagedAt, "Dockerfile"), "utf8")).toContain("python -m ml.algo @ml/train.args");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("does the same for the API image pushed to Google Cloud", () => {
+    writeCsv("week.csv", 12);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const stack = new GcpStack(testApp(), "gcp", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class" } }));
+      const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/image/context")) as unknown as { stagedAt: string };
+      expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--text-column\ntweet");
+      expect(fs.existsSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it.each([
+    ["a missing file", { data: "absent.csv" }, 'model.data must name a CSV file, got "absent.csv"'],
+    ["the course pipeline on a big file", { data: "big.csv", algorithm: "course" as const }, `model.algorithm course would train for over ten minutes`],
+    ["a file that is not UTF-8", { data: "latin1.csv" }, 'model.data must be a UTF-8 CSV file, got "latin1.csv"'],
+  ])("refuses %s at synth with one line", (_, model, message) => {
+    writeCsv("big.csv", COURSE_PIPELINE_MAX_ROWS + 10);
+    fs.writeFileSync(path.join(dir, "latin1.csv"), Buffer.from([0x74, 0x65, 0x78, 0x74, 0x0a, 0xe9, 0x0a]));
+    expect(() => modelTrainingFiles(weekConfig({ model }).model, dir)).toThrow(message);
+  });
+
+  it("accepts the course pipeline on a small file", () => {
+    writeCsv("small.csv", 50);
+    expect(modelTrainingFiles(weekConfig({ model: { data: "small.csv", algorithm: "course" } }).model, dir)[TRAIN_ARGS_FILE]).toContain("course");
+  });
+
+  it.each([
+    [{ model: { algorithm: "svm" } }, "model.algorithm must be course or fast"],
+    [{ model: { classWeight: "heavy" } }, "model.classWeight must be none or balanced"],
+    [{ model: { textColumn: "tweet" } }, "model.data is needed when textColumn, labelColumn or labelNames are set"],
+    [{ model: { data: "a.csv", labelNames: { "0": "a", "1": "a" } } }, 'model.labelNames gives the class name "a" to two values'],
+    [{ model: { data: "a.csv", labelNames: { "0": "a,b" } } }, "model.labelNames.0 must be 1-100 characters without a comma"],
+    [{ model: { data: "a.csv", textColumn: "" } }, "model.textColumn must be a CSV column name"],
+    [{ model: { data: "" } }, "model.data must be the path of a CSV file"],
+    [{ model: { file: "x" } }, "model.file is not a known setting"],
+  ])("refuses %j", (raw, message) => {
+    expect(problemsOf(raw).join("\n")).toContain(message);
+  });
+});

@@ -1,0 +1,126 @@
+"""The week configured for the course's data set (issue 8 §1): `model` in week.config.json makes
+synth stage labeled_data.csv and the training options into the API's build context, and the API
+image built from it trains the fast pipeline on the 24,783 tweets and serves the three classes.
+
+Skipped, and said so, when the course's data set is absent (../shared/data/course-tweets, or
+COURSE_TWEETS_CSV).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from image_support import PYTHON_STANDIN, ROOT, docker, load_stack, run
+
+CLASSES = ["hate_speech", "neither", "offensive_language"]
+
+
+def course_csv() -> Path | None:
+    if os.environ.get("COURSE_TWEETS_CSV"):
+        return Path(os.environ["COURSE_TWEETS_CSV"])
+    for shared in (ROOT.parent / "shared", Path("/work/shared")):
+        candidate = shared / "data" / "course-tweets" / "labeled_data.csv"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def course_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = course_csv()
+    if data is None:
+        pytest.skip("the course's data set is absent (../shared/data/course-tweets)")
+    work = tmp_path_factory.mktemp("course-week")
+    config = work / "week.config.json"
+    model = {
+        "data": str(data),
+        "textColumn": "tweet",
+        "labelColumn": "class",
+        "labelNames": {"0": "hate_speech", "1": "offensive_language", "2": "neither"},
+    }
+    config.write_text(json.dumps({"model": model}))
+    run(
+        ["npm", "run", "--silent", "synth"],
+        timeout=600,
+        env={"CDKTF_OUTDIR": str(work / "cdktf.out"), "WEEK_CONFIG": str(config)},
+        cwd=ROOT,
+    )
+    return load_stack(work / "cdktf.out" / "stacks" / "local")["api"].context
+
+
+@pytest.fixture(scope="module")
+def course_api_image(course_context: Path, run_id: str, pip_index_url: str) -> Iterator[str]:
+    tag = f"week-it-{run_id}-api-course:{secrets.token_hex(4)}"
+    started = time.monotonic()
+    done = run(
+        [
+            "docker",
+            "build",
+            "--network",
+            "host",
+            "--build-arg",
+            f"BASE_IMAGE={PYTHON_STANDIN}",
+            "--build-arg",
+            f"PIP_INDEX_URL={pip_index_url}",
+            "-t",
+            tag,
+            str(course_context),
+        ],
+        timeout=1800,
+    )
+    print(f"API image on the course's data built in {time.monotonic() - started:.0f} s")
+    try:
+        yield tag + "\n" + done.stdout
+    finally:
+        run(["docker", "rmi", "-f", tag], timeout=120, check=False)
+
+
+def test_synth_stages_the_data_and_the_fast_pipeline_into_the_api_context(
+    course_context: Path,
+) -> None:
+    data = course_csv()
+    assert data is not None
+    assert (course_context / "ml" / "data" / "week-training.csv").read_bytes() == data.read_bytes()
+    args = (course_context / "ml" / "train.args").read_text().split("\n")
+    assert args[:2] == ["--data", "ml/data/week-training.csv"]
+    assert "0=hate_speech,1=offensive_language,2=neither" in args
+    assert args[args.index("--algorithm") + 1] == "fast"
+    # the sources keep the sample and no copy of the data
+    assert not (ROOT / "lambdas-src" / "api" / "ml" / "data" / "week-training.csv").exists()
+
+
+def test_the_api_image_trains_on_the_course_file_and_serves_its_classes(
+    course_api_image: str,
+) -> None:
+    tag, log = course_api_image.split("\n", 1)
+    assert "read 24783 rows" in log
+    assert "trained the fast pipeline" in log
+    script = (
+        "import json; from ml.model import load_model; m = load_model('/app/model/model.joblib');"
+        "print(json.dumps([list(m.classes), m.metadata['algorithm'],"
+        " m.metadata['evaluation']['macro']['f1'],"
+        " m.predict(['RT @x: lovely sunny day'])[0].label]))"
+    )
+    out = docker("run", "--rm", "--network", "none", tag, "python", "-c", script, timeout=120)
+    classes, algorithm, macro_f1, label = json.loads(out.splitlines()[-1])
+    assert (classes, algorithm) == (CLASSES, "fast")
+    assert macro_f1 > 0.6
+    assert label in CLASSES
+    absent = docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        tag,
+        "sh",
+        "-c",
+        "ls /app/ml/data /src 2>&1; echo done",
+        timeout=120,
+    )
+    assert "week-training.csv" not in absent  # the data stays in the builder stage
