@@ -6,6 +6,7 @@
  * and a test keeps the two in step.
  */
 import { z } from "zod";
+import { gitRepositoryUrlProblem, maskUrl, unsafeNameProblem } from "./names";
 import {
   CLOUD_SQL_ENTERPRISE_TIER,
   GCP_PROJECT_ID_PATTERN,
@@ -65,16 +66,23 @@ const versionPin = (fallback: string) =>
     .regex(/^\d+(\.\d+){1,2}$/, { error: "must be an exact version such as 2.13.1" })
     .default(fallback);
 
-/** A git remote the sandbox can clone; credentials never go in the URL. */
+/** A git remote the sandbox can clone; credentials never go in the URL, and errors show it masked. */
 const gitRepositoryUrl = z
   .string({ error: "must be an https://, ssh://, git@host:path or file:// URL" })
-  .regex(/^(https:\/\/|ssh:\/\/|file:\/\/|git@[^:\s]+:)\S+$/, {
-    error: "must be an https://, ssh://, git@host:path or file:// URL",
+  .superRefine((url, ctx) => {
+    const problem = gitRepositoryUrlProblem(url);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: maskUrl(url) });
   })
-  .refine((url) => !/^(https|ssh):\/\/[^/@]*:[^/@]*@/.test(url), {
-    error: "must not contain a password or token; give it as TF_VAR_git_token at deploy time",
-  })
+  // For editors: the schemes accepted (the full check, credentials and options included, is above).
+  .meta({ pattern: "^(https://|ssh://|file://|git@[^:\\s]+:)\\S+$" })
   .describe("Repository cloned into the workspace when the sandbox starts. @default - nothing is cloned");
+
+/** Free text that reaches git or a shell (a git user name): no control or invisible characters, not option-like. */
+const safeText = (schema: z.ZodString) =>
+  schema.superRefine((value, ctx) => {
+    const problem = unsafeNameProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: value });
+  });
 
 export const networkSchema = z
   .strictObject({
@@ -102,16 +110,19 @@ export const sandboxSchema = z
       .refine((u) => u !== "root", { error: "must not be root: the sandbox runs as a non-root user" })
       .default("student")
       .describe("Non-root user that runs Jupyter. @default student"),
-    gitUserName: z
-      .string({ error: "must be a non-empty name" })
+    gitUserName: safeText(z.string({ error: "must be a non-empty name" }))
+      .refine((n) => !/[\n\r<>]/.test(n), { error: "must not contain line breaks or angle brackets" })
       .trim()
       .min(1, { error: "must not be empty" })
       .max(200, { error: "must be at most 200 characters" })
-      .refine((n) => !/[\n\r<>]/.test(n), { error: "must not contain line breaks or angle brackets" })
       .default("Week Student")
       .describe("git user.name in the sandbox. @default Week Student"),
     gitUserEmail: z
       .email({ error: "must be an e-mail address such as student@example.com" })
+      .superRefine((value, ctx) => {
+        const problem = unsafeNameProblem(value);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: value });
+      })
       .default("student@example.com")
       .describe("git user.email in the sandbox. @default student@example.com"),
     gitRepositoryUrl: gitRepositoryUrl.optional(),
