@@ -257,6 +257,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["the environment from an expression", container({ env: "${var.env}" })],
       ["a literal token in Cloud Run", run({ "template.containers": [{ image: "api@sha256:" + "a".repeat(64), env: [{ name: "API_TOKEN", value: "abc123" }] }] })],
       ["a password output that is not sensitive", (s) => new TerraformOutput(s, "database_password", { value: "${random_password.p.result}" })],
+      ["an output that unwraps a generated password", (s) => new TerraformOutput(s, "x", { value: "${nonsensitive(random_password.p.result)}" })],
       ["an innocent output of a sensitive variable", (s) => { new TerraformVariable(s, "pw", { sensitive: true }); new TerraformOutput(s, "x", { value: "${var.pw}" }); }],
     ],
     good: [
@@ -267,6 +268,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["ordinary names", container({}, { env: ["PORT=8000", "API_URL=http://api:8000", "KEYBOARD=fr", "BYPASS_CACHE=1", "API_ID_TOKEN_AUDIENCE=${var.url}"] })],
       ["a Cloud Run secret reference", run({ "template.containers": [{ image: "api@sha256:" + "a".repeat(64), env: [{ name: "DATABASE_URL", value_source: { secret_key_ref: { secret: "s", version: "1" } } }] }] })],
       ["a sensitive password output", (s) => new TerraformOutput(s, "database_password", { value: "${random_password.p.result}", sensitive: true })],
+      ["an output of a local its author declared nonsensitive", (s) => { (s as TerraformStack).addOverride("locals.file", "${sensitive(file(\"x\"))}"); (s as TerraformStack).addOverride("locals.user", "${nonsensitive(regex(\"U=(.*)\", local.file)[0])}"); new TerraformOutput(s, "psql", { value: "psql -U ${local.user}" }); }],
     ],
   },
   "WEEK-HEROKU-001": {

@@ -18,10 +18,10 @@ export interface PolicyReport {
 /** Thrown by synth when a stack's document has findings; its message lists them, one per line. */
 export class PolicyFindingsError extends Error {
   constructor(
-    readonly stack: string,
+    readonly stackName: string,
     readonly report: PolicyReport,
   ) {
-    super(`policy ${stack}: ${report.findings} finding${report.findings === 1 ? "" : "s"}:\n${report.errors.join("\n")}`);
+    super(`policy ${stackName}: ${report.findings} finding${report.findings === 1 ? "" : "s"}:\n${report.errors.join("\n")}`);
     this.name = "PolicyFindingsError";
   }
 }

@@ -71,6 +71,8 @@ export function secretSources(doc: TerraformDocument): RegExp {
     changed = false;
     const pattern = new RegExp([...base, ...[...secretLocals].map((l) => String.raw`\blocal\.${l}\b`)].join("|"));
     for (const [name, value] of Object.entries(locals)) {
+      // A local wrapped whole in nonsensitive(...) is declared not secret by its author (a user name read from an env file).
+      if (typeof value === "string" && /^\$\{nonsensitive\(.*\)\}$/s.test(value)) continue;
       if (!secretLocals.has(name) && pattern.test(JSON.stringify(value))) {
         secretLocals.add(name);
         changed = true;
