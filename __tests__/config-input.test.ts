@@ -128,6 +128,8 @@ const badValues: Array<[string, object, string]> = [
   ["an option as the scp host", { sandbox: { gitRepositoryUrl: "git@-oProxyCommand=x:ada/week.git" } }, "must not have a host that starts with a dash"],
   ["an option as the whole URL", { sandbox: { gitRepositoryUrl: "-oProxyCommand=touch /tmp/x" } }, "must not start with a dash"],
   ["an unknown scheme with credentials", { sandbox: { gitRepositoryUrl: `ftp://ada:${SECRET}@host/x.git` } }, 'must be an https://, ssh://, git@host:path or file:// URL, got "ftp://***@host/x.git"'],
+  ["a major-only database image", { database: { image: "postgres:17" } }, 'database.image must be pinned to a full release (major.minor at least, such as 17.6-bookworm) or a digest, not a major version or a channel, got "postgres:17"'],
+  ["a channel as the sandbox base", { sandbox: { baseImage: "ubuntu:rolling" } }, "sandbox.baseImage must be pinned to a full release"],
   ["the ext transport", { sandbox: { gitRepositoryUrl: "ext::sh -c touch% /tmp/pwned" } }, "must be an https://, ssh://, git@host:path or file:// URL"],
   ["a line break in the URL", { sandbox: { gitRepositoryUrl: "https://github.com/ada/week.git\nRUN curl evil" } }, "must not contain control or invisible characters (U+000A"],
   ["a zero-width space in the URL", { sandbox: { gitRepositoryUrl: "https://git\u200bhub.com/ada/week.git" } }, "U+200B"],

@@ -6,6 +6,7 @@
  * and a test keeps the two in step.
  */
 import { z } from "zod";
+import { isPinnedReference } from "../policies/image-ref";
 import { gitRepositoryUrlProblem, maskUrl, unsafeNameProblem } from "./names";
 import {
   CLOUD_SQL_ENTERPRISE_TIER,
@@ -48,6 +49,9 @@ const pinnedImage = (fallback: string) =>
       error: "must be pinned to a tag or a digest",
     })
     .refine((ref) => !/:latest$/.test(ref), { error: "must not use the tag latest" })
+    .refine((ref) => /:latest$/.test(ref) || !(/@sha256:/.test(ref) || /:[^/]+$/.test(ref)) || isPinnedReference(ref), {
+      error: "must be pinned to a full release (major.minor at least, such as 17.6-bookworm) or a digest, not a major version or a channel",
+    })
     .default(fallback)
     .describe(`Pinned image reference (a tag other than latest, or a digest). @default ${fallback}`);
 
