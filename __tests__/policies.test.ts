@@ -18,6 +18,7 @@ import { SqlDatabaseInstance, type SqlDatabaseInstanceConfig, type SqlDatabaseIn
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { App as HerokuApp } from "../imports/providers/heroku/app";
 import { BuildContext } from "../constructs/shared/build-context";
+import { HerokuContainerApp } from "../constructs/heroku/container-app";
 import { PolicyFindingsError, PolicyPack, WEEK_RULES, judgeDocument, suppress } from "../policies";
 import type { PolicyRule, TerraformDocument } from "../policies";
 import { isPinnedReference } from "../policies/image-ref";
@@ -120,6 +121,16 @@ function image(dockerfile: string, build: Record<string, unknown> = {}, extraFil
   };
 }
 const dockerfileWith = (from: string, to: string) => image(goodDockerfile.replace(from, to));
+
+/** A Heroku container app built from a folder with `files`: the build reads the Dockerfiles its heroku.yml names. */
+function herokuBuild(files: Record<string, string>): Make {
+  return (s) => {
+    const source = fs.mkdtempSync(path.join(os.tmpdir(), "week-policy-heroku-"));
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(source, name), content);
+    new HerokuContainerApp(s, "h", { name: "week-api", source });
+    fs.rmSync(source, { recursive: true });
+  };
+}
 
 // rule id -> [what, construct] bad cases, then good cases
 const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, Make]> }> = {
@@ -361,6 +372,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a context from an expression", image(goodDockerfile, { context: "${var.context}" })],
       ["a Dockerfile that is not in the context", image(goodDockerfile, { dockerfile: "Dockerfile.missing" })],
       ["another Dockerfile in the context, unpinned", image(goodDockerfile, { dockerfile: "Dockerfile.dev" }, { "Dockerfile.dev": "FROM python\nUSER app" })],
+      ["the Dockerfile a Heroku build's heroku.yml names, unpinned", herokuBuild({ Dockerfile: goodDockerfile, "heroku.yml": "build:\n  docker:\n    web: Dockerfile.web\n", "Dockerfile.web": "FROM python:3\nUSER app" })],
     ],
     good: [
       ["pinned through an ARG default", image(goodDockerfile)],
@@ -368,6 +380,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a build argument that pins", image(goodDockerfile, { build_args: { BASE_IMAGE: "python:3.12.7-slim" } })],
       ["scratch", image("FROM python:3.11.9 AS b\nFROM scratch\nCOPY --from=b /x /x\nUSER 1000")],
       ["another Dockerfile, pinned", image(goodDockerfile, { dockerfile: "Dockerfile.dev" }, { "Dockerfile.dev": goodDockerfile })],
+      ["a Heroku build of a pinned Dockerfile", herokuBuild({ Dockerfile: goodDockerfile, "heroku.yml": "build:\n  docker:\n    web: Dockerfile\n" })],
     ],
   },
   "WEEK-DOCKERFILE-002": {
@@ -387,6 +400,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a build target of a root stage", image(goodDockerfile, { target: "build" })],
       ["a target from an expression", image(goodDockerfile, { target: "${var.target}" })],
       ["a target that names no stage", image(goodDockerfile, { target: "nope" })],
+      ["a Heroku build whose heroku.yml names a root Dockerfile", herokuBuild({ Dockerfile: goodDockerfile, "heroku.yml": "build:\n  docker:\n    web: Dockerfile.root\n", "Dockerfile.root": "FROM python:3.11.9\nUSER root" })],
     ],
     good: [
       ["USER app", image(goodDockerfile)],
