@@ -8,8 +8,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadWeekConfig, WeekConfigError } from "../config/load";
+import { loadWeekConfig, parseWeekConfig, WeekConfigError } from "../config/load";
 import { maskUrl } from "../config/names";
+import { weekConfigJsonSchema } from "../config/json-schema";
 import { problemsOf } from "./helpers";
 
 const ROOT = path.join(__dirname, "..");
@@ -160,6 +161,49 @@ describe("values that reach git, a shell or Docker", () => {
     expect(maskUrl(`https://u:${SECRET}@h/x?a=1&token=${SECRET}#f`)).toBe("https://***@h/x?a=1&token=***#f");
     expect(maskUrl("ssh://git@h/x")).toBe("ssh://git@h/x");
   });
+});
+
+/** A valid value for each text setting without a default; a new one must be added here (the test below says so). */
+const EXAMPLES: Record<string, string> = {
+  "sandbox.gitRepositoryUrl": "https://github.com/ada/week.git",
+  "heroku.appName": "ada-week-api",
+  "heroku.streamlitAppName": "ada-week-ui",
+  "gcp.project": "ada-week-2026",
+};
+
+/** Every text setting of the configuration (from its JSON Schema), with a valid value. */
+function textSettings(): Array<[string, string]> {
+  const schema = weekConfigJsonSchema() as { properties: Record<string, { properties?: Record<string, { type?: string; default?: unknown }> }> };
+  return Object.entries(schema.properties).flatMap(([section, body]) =>
+    Object.entries(body.properties ?? {})
+      .filter(([, field]) => field.type === "string")
+      .map(([name, field]): [string, string] => {
+        const key = `${section}.${name}`;
+        const value = typeof field.default === "string" ? field.default : EXAMPLES[key];
+        if (value === undefined) throw new Error(`${key} has no default: add a valid example to EXAMPLES in config-input.test.ts`);
+        return [key, value];
+      }),
+  );
+}
+
+describe("every text setting", () => {
+  const settings = textSettings();
+  const mutations: Array<[string, (v: string) => string]> = [
+    ["a line break", (v) => `${v}\nRUN id`],
+    ["a zero-width space", (v) => `${v}\u200b`],
+    ["a right-to-left override", (v) => `\u202e${v}`],
+    ["a NUL", (v) => `${v}\u0000`],
+    ["a leading dash", (v) => `-${v}`],
+  ];
+  it.each(settings.flatMap(([key, value]) => mutations.map(([what, mutate]) => [key, what, value, mutate] as const)))(
+    "%s refuses %s",
+    (key, _what, value, mutate) => {
+      const [section, name] = key.split(".");
+      expect(() => parseWeekConfig({ [section]: { [name]: value } })).not.toThrow();
+      const problems = problemsOf({ [section]: { [name]: mutate(value) } });
+      expect(problems.some((p) => p.startsWith(`${key} `))).toBe(true);
+    },
+  );
 });
 
 describe("npm run synth on odd input", () => {

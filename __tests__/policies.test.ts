@@ -204,6 +204,9 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a privileged container", container({}, { privileged: true })],
       ['privileged as "${true}"', container({ privileged: "${true}" })],
       ['privileged as "true"', container({ privileged: "true" })],
+      ["user root", container({ user: "root" })],
+      ["user 0:0", container({ user: "0:0" })],
+      ["user from an expression", container({ user: "${var.user}" })],
       ["host network", container({ network_mode: "host" })],
       ["another container's network", container({ network_mode: "container:db" })],
       ["network mode from an expression", container({ network_mode: "${var.mode}" })],
@@ -241,6 +244,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["no-new-privileges", container({ security_opts: ["no-new-privileges:true"] })],
       ["privileged false as a string", container({ privileged: "false" })],
       ["a bridge network", container({ network_mode: "bridge" })],
+      ["a non-root user", container({ user: "1000:1000" })],
     ],
   },
   "WEEK-STATE-001": {

@@ -12,6 +12,8 @@ export interface ContainerSpec {
   readonly path: string;
   readonly image?: unknown;
   readonly privileged?: unknown;
+  /** The user the container runs as, overriding the image's USER (undefined: the image's). */
+  readonly user?: unknown;
   readonly networkMode?: unknown;
   readonly pidMode?: unknown;
   readonly ipcMode?: unknown;
@@ -56,6 +58,7 @@ export function containerOfTerraform(pathOf: string, config: Json): ContainerSpe
     path: pathOf,
     image: config.image,
     privileged: config.privileged,
+    user: config.user,
     networkMode: config.network_mode,
     pidMode: config.pid_mode,
     ipcMode: config.ipc_mode,
@@ -105,6 +108,9 @@ export function hostControlFindings(c: ContainerSpec): ContainerFinding[] {
   const privileged = boolOf(c.privileged);
   if (!privileged.known) add(`privileged is ${show(privileged.raw)}, an expression the rule cannot prove false`);
   else if (privileged.value) add("the container is privileged");
+  const user = stringOf(c.user);
+  if (!user.known) add(`user is ${show(user.raw)}, an expression the rule cannot prove is not root`);
+  else if (user.value !== undefined && /^(root|0+)$/i.test(user.value.split(":")[0].trim())) add(`the container runs as ${user.value}, overriding the image's non-root USER`);
   const namespaces: Array<[string, unknown, RegExp]> = [
     ["network_mode", c.networkMode, /^(host|container:.*)$/],
     ["pid_mode", c.pidMode, /^(host|container:.*)$/],
