@@ -53,13 +53,6 @@ export function listOf(value: unknown): Known<unknown[]> {
   return unknown(value);
 }
 
-/** The names of `dynamic` blocks of a resource: their content is generated at plan time. */
-export function dynamicBlocks(config: Json): string[] {
-  const dynamic = config.dynamic;
-  if (dynamic === undefined || dynamic === null || typeof dynamic !== "object") return dynamic === undefined ? [] : ["*"];
-  return Object.keys(dynamic as Json);
-}
-
 /** A short, single-line rendering of a value for a message. */
 export function show(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
