@@ -72,7 +72,10 @@ export function containerOfTerraform(pathOf: string, config: Json): ContainerSpe
       ? env.value.map((entry): [string, unknown] => {
           if (typeof entry !== "string") return ["<expression>", entry];
           const at = entry.indexOf("=");
-          return at < 0 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)];
+          const name = at < 0 ? entry : entry.slice(0, at);
+          // A name that is itself an expression could be any variable: the whole entry is the value to judge.
+          if (isExpression(name)) return ["<expression>", entry];
+          return at < 0 ? [entry, undefined] : [name, entry.slice(at + 1)];
         })
       : String(env.raw),
     ports: ports.known ? ports.value.map((p) => ({ external: p.external, ip: p.ip })) : String(ports.raw),

@@ -23,7 +23,7 @@ export function tagOf(ref: string): string | undefined {
 
 /** Why a literal reference is not pinned, or undefined when it is. */
 export function unpinnedReason(ref: string): string | undefined {
-  if (DIGEST.test(ref)) return undefined;
+  if (DIGEST.test(ref) || /^sha256:[a-f0-9]{64}$/.test(ref)) return undefined; // a digest, or an image id
   if (ref.includes("@")) return "its digest is not a sha256 digest";
   const tag = tagOf(ref);
   if (tag === undefined || tag === "") return "it has no tag";

@@ -20,6 +20,9 @@ export const dockerfileNoRemoteAdd: PolicyRule = {
             args = (add.getArguments() ?? []).map((a) => a.getValue());
           }
           const sources = args.filter((a) => !a.startsWith("--")).slice(0, -1);
+          for (const source of sources.filter((s) => s.includes("$"))) {
+            findings.push({ path: build.path, message: `${build.label} has ADD ${source}, whose source depends on a variable the rule cannot prove local`, fix: "name the source literally, or COPY it" });
+          }
           for (const source of sources.filter((s) => REMOTE.test(s))) {
             findings.push({
               path: build.path,

@@ -2,7 +2,7 @@ import { dataSources, declares, resources, type Json, type TerraformDocument } f
 import type { Finding, PolicyRule } from "../rule";
 import { blocksOf, boolOf, isExpression, show } from "../value";
 
-const PUBLIC = /^(allUsers|allAuthenticatedUsers)$/;
+const PUBLIC = /^(allUsers|allAuthenticatedUsers|principalSet:\/\/goog\/public:all)$/;
 /** A member whose literal type prefix names one identity or group (the rest may be an expression). */
 const NAMED_MEMBER = /^(user|serviceAccount|group|domain|principal|deleted:serviceAccount|deleted:user|deleted:group):./;
 

@@ -13,6 +13,7 @@ const FIX = "pass it from a sensitive variable, a generated password or a secret
  */
 export function secretValueProblem(name: string, value: unknown, sources: RegExp): string | undefined {
   const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
+  if (name === "<expression>" && !sources.test(text)) return `an environment entry ${show(text)} is an expression whose name the rule cannot read`;
   if (SECRET_NAME.test(name) && text !== "" && !(isExpression(text) && sources.test(text))) {
     return isExpression(text)
       ? `environment variable ${name} is an expression that does not come from a secret source`
