@@ -546,6 +546,16 @@ describe("suppressions", () => {
       }),
     ).toEqual(expect.objectContaining({ findings: 1, suppressions: 0 }));
   });
+
+  it("cannot be borrowed by a resource that forges another construct's path in its metadata", () => {
+    const report = check("WEEK-DOCKER-004", (s) => {
+      const c = new Container(s, "c", goodContainer);
+      suppress(c, "WEEK-DOCKER-004", "this container is allowed to be privileged in the test");
+      raw("docker_container", "forged", { ...goodContainer, "//": { metadata: { path: "policy/c" } }, privileged: true })(s);
+    });
+    expect(report).toEqual(expect.objectContaining({ findings: 1, suppressions: 0 }));
+    expect(report.errors[0]).toMatch(/^\[WEEK-DOCKER-004\] docker_container\.forged: /);
+  });
 });
 
 describe("the pack at synth", () => {

@@ -17,6 +17,13 @@ export interface TerraformDocument {
   readonly dir?: string;
   /** Asset paths of a document judged in memory, to the folders they were staged from. */
   readonly assets?: ReadonlyMap<string, string>;
+  /**
+   * The construct path of each resource the construct tree made, by address (`docker_container.x`).
+   * When given, a resource's path comes from here, not from the `//` metadata an override could
+   * forge to borrow another construct's suppression; a resource the tree did not make is known
+   * by its address.
+   */
+  readonly constructPaths?: ReadonlyMap<string, string>;
 }
 
 /** One resource (or data source) of a document. */
@@ -28,7 +35,7 @@ export interface Resource {
   readonly config: Json;
 }
 
-function instances(section: unknown): Resource[] {
+function instances(section: unknown, constructPaths?: ReadonlyMap<string, string>): Resource[] {
   const found: Resource[] = [];
   for (const [type, byName] of Object.entries((section ?? {}) as Record<string, Record<string, unknown>>)) {
     for (const [name, body] of Object.entries(byName ?? {})) {
@@ -36,7 +43,9 @@ function instances(section: unknown): Resource[] {
       for (const config of (Array.isArray(body) ? body : [body]) as Json[]) {
         if (config === null || typeof config !== "object") continue;
         const meta = (config["//"] as { metadata?: { path?: unknown } } | undefined)?.metadata?.path;
-        found.push({ type, name, path: typeof meta === "string" ? meta : `${type}.${name}`, config });
+        const address = `${type}.${name}`;
+        const path = constructPaths !== undefined ? (constructPaths.get(address) ?? address) : typeof meta === "string" ? meta : address;
+        found.push({ type, name, path, config });
       }
     }
   }
@@ -45,12 +54,12 @@ function instances(section: unknown): Resource[] {
 
 /** Every resource of one of `types` (every resource when none is given). */
 export function resources(doc: TerraformDocument, ...types: string[]): Resource[] {
-  return instances(doc.json.resource).filter((r) => types.length === 0 || types.includes(r.type));
+  return instances(doc.json.resource, doc.constructPaths).filter((r) => types.length === 0 || types.includes(r.type));
 }
 
 /** Every data source of one of `types`. */
 export function dataSources(doc: TerraformDocument, ...types: string[]): Resource[] {
-  return instances(doc.json.data).filter((r) => types.includes(r.type));
+  return instances(doc.json.data, doc.constructPaths === undefined ? undefined : new Map()).filter((r) => types.includes(r.type));
 }
 
 /** True when `doc` declares `type.name` (a resource that a reference may point at). */

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { TerraformAsset, type TerraformStack } from "cdktf";
+import { TerraformAsset, TerraformResource, type TerraformStack } from "cdktf";
 import { invokeAspects } from "cdktf/lib/synthesize/synthesizer";
 import type { IStackSynthesizer, ISynthesisSession } from "cdktf/lib/synthesize/types";
 import type { TerraformDocument } from "./document";
@@ -91,7 +91,7 @@ export class PolicyPack {
     } catch {
       json = this.stack.toTerraform() as Record<string, unknown>; // HCL output: judge the same configuration as JSON
     }
-    const doc: TerraformDocument = { kind: "terraform", stack: this.stack.node.id, json, dir: path.dirname(file) };
+    const doc: TerraformDocument = { kind: "terraform", stack: this.stack.node.id, json, dir: path.dirname(file), constructPaths: this.constructPaths() };
     const report = judgeDocument(this.rules, doc, suppressionTable(this.stack));
     this.judged = report;
     if (report.findings === 0) return;
@@ -105,6 +105,15 @@ export class PolicyPack {
     throw new PolicyFindingsError(this.stack.node.id, report);
   }
 
+  /** The construct path of every resource the stack's constructs made, by address. */
+  private constructPaths(): Map<string, string> {
+    const paths = new Map<string, string>();
+    for (const node of this.stack.node.findAll()) {
+      if (node instanceof TerraformResource) paths.set(`${node.terraformResourceType}.${node.friendlyUniqueId}`, node.node.path);
+    }
+    return paths;
+  }
+
   /** Judges the stack as it is now, in memory: aspects run, then its Terraform is resolved. */
   judge(): PolicyReport {
     invokeAspects(this.stack);
@@ -115,7 +124,7 @@ export class PolicyPack {
       }
     }
     const json = this.stack.toTerraform() as Record<string, unknown>;
-    const doc: TerraformDocument = { kind: "terraform", stack: this.stack.node.id, json, assets };
+    const doc: TerraformDocument = { kind: "terraform", stack: this.stack.node.id, json, assets, constructPaths: this.constructPaths() };
     this.judged = judgeDocument(this.rules, doc, suppressionTable(this.stack));
     return this.judged;
   }
