@@ -22,6 +22,8 @@ import { HerokuContainerApp } from "../constructs/heroku/container-app";
 import { PolicyFindingsError, PolicyPack, WEEK_RULES, judgeDocument, suppress } from "../policies";
 import type { PolicyRule, TerraformDocument } from "../policies";
 import { isPinnedReference } from "../policies/image-ref";
+import { containerOfCompose, hostControlFindings, limitsFindings, portFindings } from "../policies/container";
+import { envSecretFindings } from "../policies/rules/secret-literals";
 import { testApp } from "./helpers";
 
 function rule(id: string): PolicyRule {
@@ -284,6 +286,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a sensitive variable", (s) => { new TerraformVariable(s, "token", { sensitive: true }); container({}, { env: ["GIT_TOKEN=${var.token}"] })(s); }],
       ["a URL whose password is a sensitive local", (s) => { (s as TerraformStack).addOverride("locals.pw", "${sensitive(random_password.p.result)}"); container({}, { env: ["DATABASE_URL=postgresql://week:${urlencode(local.pw)}@db:5432/week"] })(s); }],
       ["a URL with a user and no password", container({}, { env: ["DB_HOST=postgresql://week@database:5432/week"] })],
+      ["where a secret file is (the *_FILE convention)", container({}, { env: ["POSTGRES_PASSWORD_FILE=/run/secrets/pw"] })],
       ["ordinary names", container({}, { env: ["PORT=8000", "API_URL=http://api:8000", "KEYBOARD=fr", "BYPASS_CACHE=1", "API_ID_TOKEN_AUDIENCE=${var.url}"] })],
       ["a Cloud Run secret reference", run({ "template.containers": [{ image: "api@sha256:" + "a".repeat(64), env: [{ name: "DATABASE_URL", value_source: { secret_key_ref: { secret: "s", version: "1" } } }] }] })],
       ["a sensitive password output", (s) => new TerraformOutput(s, "database_password", { value: "${random_password.p.result}", sensitive: true })],
@@ -636,5 +639,61 @@ describe("the rule engine on another kind of document", () => {
     expect(judgeDocument([composeRule], doc, table)).toEqual({ rules: 1, findings: 1, suppressions: 1, errors: ["[WEEK-DOCKER-004] compose/services/api: privileged. Fix: drop it"] });
     const terraform: TerraformDocument = { kind: "terraform", stack: "x", json: {} };
     expect(judgeDocument(WEEK_RULES, terraform).findings).toBe(0);
+  });
+});
+
+describe("Compose services through the same container checks", () => {
+  const good = {
+    image: "week-api:1.0.0",
+    ports: [{ target: 8000, published: 8080, host_ip: "127.0.0.1" }, "127.0.0.1:8501:8501"],
+    mem_limit: "512m",
+    restart: "unless-stopped",
+    healthcheck: { test: ["CMD", "true"] },
+    volumes: ["database-data:/var/lib/postgresql/data", "./notebooks:/home/student/workspace"],
+    environment: { PORT: "8000", POSTGRES_PASSWORD_FILE: "/run/secrets/pw" },
+  };
+  const checks = {
+    host: (s: Record<string, unknown>) => hostControlFindings(containerOfCompose("compose/services/x", s)),
+    ports: (s: Record<string, unknown>) => portFindings(containerOfCompose("compose/services/x", s)),
+    limits: (s: Record<string, unknown>) => limitsFindings(containerOfCompose("compose/services/x", s)),
+    env: (s: Record<string, unknown>) => envSecretFindings("compose/services/x", containerOfCompose("compose/services/x", s).env, /\bsensitive\(/),
+  };
+  const bad: Array<[keyof typeof checks, string, Record<string, unknown>]> = [
+    ["host", "privileged", { privileged: true }],
+    ["host", "privileged from a variable", { privileged: "${PRIV}" }],
+    ["host", "host network", { network_mode: "host" }],
+    ["host", "host pid", { pid: "host" }],
+    ["host", "host ipc", { ipc: "host" }],
+    ["host", "an added capability", { cap_add: ["SYS_ADMIN"] }],
+    ["host", "a device", { devices: ["/dev/fuse:/dev/fuse"] }],
+    ["host", "the Docker socket, short syntax", { volumes: ["/var/run/docker.sock:/var/run/docker.sock"] }],
+    ["host", "the host's root, long syntax", { volumes: [{ type: "bind", source: "/", target: "/host" }] }],
+    ["host", "a bind from a variable", { volumes: ["$HOME:/h"] }],
+    ["host", "seccomp unconfined", { security_opt: ["seccomp:unconfined"] }],
+    ["host", "user root", { user: "0" }],
+    ["ports", "a short port on every interface", { ports: ["8080:8000"] }],
+    ["ports", "a container port only", { ports: ["8000"] }],
+    ["ports", "a long port without host_ip", { ports: [{ target: 8000, published: 8080 }] }],
+    ["ports", "an address from a variable", { ports: ["${BIND}:8080:8000"] }],
+    ["limits", "no memory limit", { mem_limit: undefined }],
+    ["limits", "a memory limit from a variable", { mem_limit: "${MEM}" }],
+    ["limits", "a disabled healthcheck", { healthcheck: { disable: true } }],
+    ["limits", "restart no", { restart: "no" }],
+    ["env", "a literal password", { environment: { DB_PASS: "hunter2" } }],
+    ["env", "a URL with a password in a list", { environment: ["DATABASE=postgresql://u:hunter2@db/week"] }],
+  ];
+  it.each(bad)("%s check fires on %s", (check, _what, change) => {
+    expect(checks[check](good)).toEqual([]);
+    const findings = checks[check]({ ...good, ...change });
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings[0].path).toBe("compose/services/x");
+  });
+  it.each([
+    ["ports", "IPv6 loopback", { ports: ["[::1]:8080:8000"] }],
+    ["limits", "deploy.resources.limits.memory", { mem_limit: undefined, deploy: { resources: { limits: { memory: "1g" } } } }],
+    ["limits", "a healthcheck as a string", { healthcheck: { test: "curl -f http://localhost/" } }],
+    ["host", "an escaped dollar in a bind", { volumes: ["./data$$:/d"] }],
+  ] as Array<[keyof typeof checks, string, Record<string, unknown>]>)("%s check stays quiet on %s", (check, _what, change) => {
+    expect(checks[check]({ ...good, ...change })).toEqual([]);
   });
 });

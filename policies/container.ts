@@ -1,7 +1,12 @@
 /**
- * A container as the rules see it, whatever document describes it: the Terraform
- * `docker_container` here, a Compose service in `compose.ts`. Each field keeps its raw value;
- * the checks read them deny-by-default (an expression is unknown, hence a finding).
+ * A container as the rules see it, whatever document describes it: a Terraform
+ * `docker_container` (`containerOfTerraform`) or a Compose service (`containerOfCompose`, where
+ * `$VAR` interpolation counts as an expression). Each field keeps its raw value; the checks
+ * (`hostControlFindings`, `portFindings`, `limitsFindings`, and `envSecretFindings` in
+ * rules/secret-literals.ts) read them deny-by-default: an expression is unknown, hence a finding.
+ * Compose rules keep the Terraform rules' ids: a WEEK-DOCKER-004 rule for Compose is
+ * `{ id, statement, check: (doc) => services.flatMap((s) => hostControlFindings(containerOfCompose(path, s))) }`,
+ * run by `judgeDocument`.
  */
 import * as path from "path";
 import type { Json } from "./document";
@@ -180,4 +185,96 @@ export function limitsFindings(c: ContainerSpec): ContainerFinding[] {
   if (!restart.known) findings.push({ path: c.path, message: `restart is ${show(restart.raw)}, an expression the rule cannot check`, fix: 'set restart = "unless-stopped"' });
   else if (restart.value === undefined || !/^(always|unless-stopped|on-failure(:\d+)?)$/.test(restart.value)) findings.push({ path: c.path, message: `the container has no restart policy${restart.value === undefined ? "" : ` (restart ${restart.value})`}`, fix: 'set restart = "unless-stopped"' });
   return findings;
+}
+
+/** A Compose value with `$VAR` or `${VAR}` interpolation (not `$$`) is unknown until Compose runs: marked as an expression. */
+function composeValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const interpolated = /(^|[^$])(\$\$)*\$(?!\$)[{A-Za-z_]/.test(value);
+  return interpolated && !value.includes("${") ? `\${${value}}` : value;
+}
+
+/** A Compose size (`512m`, `1g`, `536870912`) in MiB, or the value itself when it is not one. */
+function composeMiB(value: unknown): unknown {
+  const v = composeValue(value);
+  if (typeof v === "number") return v / (1024 * 1024);
+  if (typeof v !== "string" || isExpression(v)) return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*$/i.exec(v);
+  if (m === null) return v;
+  const factor = { "": 1 / (1024 * 1024), b: 1 / (1024 * 1024), k: 1 / 1024, m: 1, g: 1024 }[m[2].toLowerCase() as "" | "b" | "k" | "m" | "g"];
+  return Number(m[1]) * factor;
+}
+
+/** One Compose `ports` entry (short `[ip:]host:container[/proto]` or long syntax) as host port and address. */
+function composePort(entry: unknown): { external?: unknown; ip?: unknown } {
+  if (entry !== null && typeof entry === "object") {
+    const long = entry as Json;
+    return { external: composeValue(long.published), ip: composeValue(long.host_ip) };
+  }
+  const text = String(composeValue(entry)).replace(/\/(tcp|udp|sctp)$/, "");
+  if (isExpression(text)) return { external: text, ip: text };
+  const v6 = /^\[([^\]]+)\]:([^:]*):(.+)$/.exec(text);
+  if (v6 !== null) return { ip: v6[1], external: v6[2] };
+  const parts = text.split(":");
+  if (parts.length >= 3) return { ip: parts.slice(0, -2).join(":"), external: parts.at(-2) };
+  if (parts.length === 2) return { external: parts[0] };
+  return {}; // a container port only: Docker publishes it on a random host port, every interface
+}
+
+/** The host source of one Compose `volumes` entry when it is a bind mount, else undefined (a named volume, a tmpfs). */
+function composeBindSource(entry: unknown): unknown {
+  if (entry !== null && typeof entry === "object") {
+    const long = entry as Json;
+    return long.type === "bind" ? composeValue(long.source ?? "<no source>") : undefined;
+  }
+  const text = composeValue(entry);
+  if (typeof text !== "string") return text;
+  if (isExpression(text)) return text;
+  const source = text.split(":")[0];
+  if (source.startsWith("/") || source.startsWith(".") || source.startsWith("~")) return source;
+  return undefined;
+}
+
+/** A Compose service (`services.<name>` of a rendered docker-compose.yml) as a ContainerSpec. */
+export function containerOfCompose(pathOf: string, service: Json): ContainerSpec {
+  const env = service.environment;
+  const envPairs: Array<[string, unknown]> | string | undefined =
+    env === undefined || env === null
+      ? []
+      : Array.isArray(env)
+        ? env.map((entry): [string, unknown] => {
+            const text = String(entry);
+            const at = text.indexOf("=");
+            return at < 0 ? [text, undefined] : [text.slice(0, at), composeValue(text.slice(at + 1))];
+          })
+        : typeof env === "object"
+          ? Object.entries(env as Json).map(([name, value]): [string, unknown] => [name, composeValue(value)])
+          : String(composeValue(env));
+  const volumes = service.volumes;
+  const hostPaths = Array.isArray(volumes) ? volumes.map(composeBindSource).filter((v) => v !== undefined) : volumes === undefined ? [] : [composeValue(volumes)];
+  const ports = service.ports;
+  const limits = ((service.deploy as Json | undefined)?.resources as Json | undefined)?.limits as Json | undefined;
+  const healthcheck = service.healthcheck as Json | undefined;
+  const test = healthcheck === undefined || healthcheck.disable === true ? undefined : typeof healthcheck.test === "string" ? ["CMD-SHELL", healthcheck.test] : healthcheck.test;
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(composeValue) : v === undefined ? undefined : composeValue(v));
+  return {
+    path: pathOf,
+    image: composeValue(service.image),
+    privileged: composeValue(service.privileged),
+    user: composeValue(service.user),
+    networkMode: composeValue(service.network_mode),
+    pidMode: composeValue(service.pid),
+    ipcMode: composeValue(service.ipc),
+    usernsMode: composeValue(service.userns_mode),
+    cgroupnsMode: composeValue(service.cgroup),
+    capAdd: list(service.cap_add),
+    devices: list(service.devices),
+    hostPaths,
+    securityOpts: list(service.security_opt),
+    env: envPairs,
+    ports: Array.isArray(ports) ? ports.map(composePort) : ports === undefined ? [] : String(composeValue(ports)),
+    memoryMiB: composeMiB(limits?.memory ?? service.mem_limit),
+    restart: composeValue(service.restart),
+    healthcheck: test,
+  };
 }

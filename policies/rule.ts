@@ -32,6 +32,11 @@ export interface PolicyRule<D = TerraformDocument> {
 export const SECRET_NAME =
   /(PASSW(OR)?D|PASSPHRASE|(^|_)PASS($|_)|(^|_)PWD$|SECRET|TOKENS?$|API_?KEY|PRIVATE_?KEY|(^|_)KEYS?$|CREDENTIAL|(^|_)AUTH($|_)|DATABASE_UR[IL]|(^|_)DB_UR[IL]|_DSN$|^DSN$|CONN(ECTION)?_?STR(ING)?|(^|_)SALT$|SIGNATURE)/i;
 
+/** True when a variable's name says it holds a secret; `*_FILE`, `*_PATH` and `*_DIR` name where one is kept (the official images' convention), not the secret. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name) && !/_(FILE|PATH|DIR)$/i.test(name);
+}
+
 /** The userinfo of every URL in a text (`scheme://user[:password]@`), with whether a password part is there. */
 export function urlUserinfo(text: string): Array<{ scheme: string; user: string; password?: string }> {
   const found: Array<{ scheme: string; user: string; password?: string }> = [];

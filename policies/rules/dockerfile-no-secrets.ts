@@ -1,5 +1,5 @@
 import { argDeclarations, buildsOf } from "../dockerfile";
-import { SECRET_NAME, urlUserinfo, type Finding, type PolicyRule } from "../rule";
+import { isSecretName, urlUserinfo, type Finding, type PolicyRule } from "../rule";
 
 /** WEEK-DOCKERFILE-003: no secret passes through ARG or ENV (both stay in the image's history). */
 export const dockerfileNoSecrets: PolicyRule = {
@@ -14,7 +14,7 @@ export const dockerfileNoSecrets: PolicyRule = {
         for (const i of stage.instructions) if (i.getKeyword() === "ARG" || i.getKeyword() === "ENV") declared.push(...argDeclarations(i));
       }
       for (const [name, value] of declared) {
-        if (SECRET_NAME.test(name)) findings.push({ path: build.path, message: `${build.label} declares ${name} as ARG or ENV`, fix });
+        if (isSecretName(name)) findings.push({ path: build.path, message: `${build.label} declares ${name} as ARG or ENV`, fix });
         else if (value !== undefined && urlUserinfo(value).some((u) => u.password !== undefined || /^(https?|git)$/.test(u.scheme))) {
           findings.push({ path: build.path, message: `${build.label} declares ${name} with a URL holding credentials`, fix });
         }

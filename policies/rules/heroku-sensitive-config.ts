@@ -1,5 +1,5 @@
 import { resources } from "../document";
-import { SECRET_NAME, urlUserinfo, type Finding, type PolicyRule } from "../rule";
+import { isSecretName, urlUserinfo, type Finding, type PolicyRule } from "../rule";
 import { show } from "../value";
 
 /** WEEK-HEROKU-001: Heroku secrets go in sensitive config vars only. */
@@ -15,7 +15,7 @@ export const herokuSensitiveConfig: PolicyRule = {
       if (typeof plain !== "object") return [{ path: r.path, message: `${field} is ${show(plain)}, an expression the rule cannot check for secrets`, fix }];
       return Object.entries(plain as Record<string, unknown>).flatMap(([name, value]) => {
         const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
-        if (SECRET_NAME.test(name)) return [{ path: r.path, message: `config var ${name} is a secret in plain ${field}`, fix }];
+        if (isSecretName(name)) return [{ path: r.path, message: `config var ${name} is a secret in plain ${field}`, fix }];
         if (urlUserinfo(text).some((u) => u.password !== undefined || /^(https?|git)$/.test(u.scheme))) {
           return [{ path: r.path, message: `config var ${name} holds a URL with credentials in plain ${field}`, fix }];
         }

@@ -1,6 +1,6 @@
 import { outputs, resources, type Json } from "../document";
 import { containerOfTerraform } from "../container";
-import { SECRET_NAME, secretSources, urlUserinfo, type Finding, type PolicyRule } from "../rule";
+import { isSecretName, secretSources, urlUserinfo, type Finding, type PolicyRule } from "../rule";
 import { blocksOf, boolOf, isExpression, show } from "../value";
 
 const FIX = "pass it from a sensitive variable, a generated password or a secret reference, never a literal";
@@ -14,7 +14,7 @@ const FIX = "pass it from a sensitive variable, a generated password or a secret
 export function secretValueProblem(name: string, value: unknown, sources: RegExp): string | undefined {
   const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
   if (name === "<expression>" && !sources.test(text)) return `an environment entry ${show(text)} is an expression whose name the rule cannot read`;
-  if (SECRET_NAME.test(name) && text !== "" && !(isExpression(text) && sources.test(text))) {
+  if (isSecretName(name) && text !== "" && !(isExpression(text) && sources.test(text))) {
     return isExpression(text)
       ? `environment variable ${name} is an expression that does not come from a secret source`
       : `environment variable ${name} holds a literal secret`;
@@ -50,7 +50,7 @@ export const secretLiterals: PolicyRule = {
     const findings: Finding[] = [];
     for (const output of outputs(doc)) {
       const text = JSON.stringify(output.value ?? "");
-      const carries = SECRET_NAME.test(output.name) || sources.test(text) || urlUserinfo(text).some((u) => u.password !== undefined);
+      const carries = isSecretName(output.name) || sources.test(text) || urlUserinfo(text).some((u) => u.password !== undefined);
       const sensitive = boolOf(output.sensitive);
       if (carries && !(sensitive.known && sensitive.value)) {
         findings.push({ path: output.path, message: `output ${output.name} carries a secret but is not sensitive`, fix: "set sensitive: true on the output" });
