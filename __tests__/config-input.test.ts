@@ -11,7 +11,9 @@ import * as path from "path";
 import { loadWeekConfig, parseWeekConfig, WeekConfigError } from "../config/load";
 import { maskUrl } from "../config/names";
 import { weekConfigJsonSchema } from "../config/json-schema";
-import { problemsOf } from "./helpers";
+import { TerraformStack } from "cdktf";
+import { SandboxImage } from "../constructs/local/sandbox-image";
+import { problemsOf, testApp } from "./helpers";
 
 const ROOT = path.join(__dirname, "..");
 let dir: string;
@@ -155,6 +157,13 @@ describe("values that reach git, a shell or Docker", () => {
 
   it.each([["Ada Lovelace"], ["René Ångström"], ["李小龍"], ["O'Brien-Smith"]])("accepts the git user name %s", (name) => {
     expect(loadWeekConfig({ WEEK_CONFIG: file("w.json", JSON.stringify({ sandbox: { gitUserName: name } })) }, dir).sandbox.gitUserName).toBe(name);
+  });
+
+  it("is checked again where the sandbox image takes it, masked", () => {
+    const stack = new TerraformStack(testApp(), "s");
+    expect(() => new SandboxImage(stack, "img", { gitUserName: "Ada", gitUserEmail: "ada@example.com", gitRepositoryUrl: `https://${SECRET}@github.com/a/b.git` })).toThrow(
+      's/img: gitRepositoryUrl must not contain a user, password or token; give a token as TF_VAR_git_token at deploy time, got "https://***@github.com/a/b.git"',
+    );
   });
 
   it("masks credentials in any URL it shows", () => {
