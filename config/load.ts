@@ -35,11 +35,17 @@ function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** A key as a message shows it: plain when it is a plain name, else quoted, escaped and shortened. */
+function showKey(key: PropertyKey): string {
+  const text = String(key);
+  return /^[A-Za-z0-9_$-]{1,64}$/.test(text) ? text : show(text);
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string[] {
-  const field = issue.path.map(String).join(".");
+  const field = issue.path.map(showKey).join(".");
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
-      const where = field === "" ? key : `${field}.${key}`;
+      const where = field === "" ? showKey(key) : `${field}.${showKey(key)}`;
       return `${where} is not a known setting (check its spelling against week.config.schema.json)`;
     });
   }

@@ -6,8 +6,8 @@
  * An error never shows a credential: URLs are shown with the secret parts masked.
  */
 
-/** Control (Cc), format (Cf: zero-width, bidi, BOM, soft hyphen), line and paragraph separators, and invisible fillers. */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180E\u2800\u3164\uFE00-\uFE0F\uFFA0]/u;
+/** Control (Cc), format (Cf: zero-width, bidi, BOM, soft hyphen), lone surrogates (Cs), private use (Co), line and paragraph separators, and invisible fillers. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180E\u2800\u3164\uFE00-\uFE0F\uFFA0]/u;
 
 /** Why a name that reaches git, a shell or Docker is unsafe, or undefined. */
 export function unsafeNameProblem(value: string): string | undefined {
