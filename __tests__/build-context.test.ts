@@ -73,6 +73,11 @@ const secrets: Array<[string, string]> = [
   ["prod.tfvars", MARK],
   [".npmrc", `//registry.npmjs.org/:_authToken=${MARK}`],
   [".pypirc", MARK],
+  [".envrc", `export TOKEN=${MARK}`],
+  ["config/credentials.yml", MARK],
+  [".s3cfg", MARK],
+  ["client.ovpn", MARK],
+  ["secrets/db.txt", MARK],
 ];
 
 // Files that look close but hold no secret: kept.

@@ -33,6 +33,11 @@ const SECRET_FILES: RegExp[] = [
   /^\.htpasswd$/i,
   /^(credentials|client_secrets?.*|service[-_]?account.*|.*[-_]sa[-_]key.*|application_default_credentials)\.json$/i,
   /^kubeconfig$/i,
+  /^\.envrc$/i,
+  /^credentials(\.(ya?ml|toml|ini|txt|cfg|conf|xml|csv))?$/i,
+  /^\.(s3cfg|boto|passwd-s3fs)$/i,
+  /\.ovpn$/i,
+  /^(secring|private)\.gpg$/i,
   /\.(tfstate|tfstate\.backup|tfvars|tfvars\.json)$/i,
 ];
 const TEMPLATE = /\.(example|sample|template|dist)$/i;
