@@ -38,6 +38,7 @@ export const dockerPinnedImage: PolicyRule = {
       } else {
         const template = (Array.isArray(r.config.template) ? r.config.template[0] : r.config.template) as Record<string, unknown> | undefined;
         const spec = r.type === "google_cloud_run_service" ? ((template?.spec as Record<string, unknown> | undefined) ?? {}) : (template ?? {});
+        if (spec.dynamic !== undefined || template?.dynamic !== undefined || r.config.dynamic !== undefined) refs.push({ path: r.path, ref: "${dynamic}" });
         const containers = spec.containers;
         if (containers !== undefined && !Array.isArray(containers) && typeof containers !== "object") refs.push({ path: r.path, ref: containers });
         for (const c of (Array.isArray(containers) ? containers : containers === undefined ? [] : [containers]) as Array<Record<string, unknown>>) {

@@ -79,6 +79,10 @@ export const gcpSqlNoWorldNetwork: PolicyRule = {
   check(doc): Finding[] {
     return resources(doc, "google_sql_database_instance").flatMap((r) => {
       const fix = "connect through the Cloud SQL connector (/cloudsql socket) instead";
+      const settings = settingsOf(r.config);
+      if ("unknown" in settings || settings.dynamic !== undefined || r.config.dynamic !== undefined) {
+        return [{ path: r.path, message: "settings are an expression or have dynamic blocks the rule cannot check", fix }];
+      }
       const ip = ipConfigurationOf(r.config);
       if ("unknown" in ip) return [{ path: r.path, message: `ip_configuration is ${show(ip.unknown)}, an expression the rule cannot check`, fix }];
       if (ip.dynamic !== undefined) return [{ path: r.path, message: "ip_configuration has dynamic blocks the rule cannot check", fix }];

@@ -61,6 +61,10 @@ export const secretLiterals: PolicyRule = {
     }
     for (const r of resources(doc, "google_cloud_run_v2_service")) {
       const template = blocksOf(r.config.template);
+      if (r.config.dynamic !== undefined || (template.known && template.value[0]?.dynamic !== undefined)) {
+        findings.push({ path: r.path, message: "the service has dynamic blocks the rule cannot check for secrets", fix: FIX });
+        continue;
+      }
       const containers = template.known ? blocksOf(template.value[0]?.containers) : template;
       if (!containers.known) {
         findings.push({ path: r.path, message: `the containers are ${show(containers.raw)}, an expression the rule cannot check for secrets`, fix: FIX });
