@@ -100,6 +100,9 @@ const SOCKET = /(^|\/)(docker|containerd|podman|crio|cri-dockerd)\.sock$/;
 export function dangerousHostPath(source: unknown): string | undefined {
   if (typeof source !== "string" || isExpression(source)) return `the host path ${show(source)} is an expression the rule cannot check`;
   if (SOCKET.test(source)) return `it mounts the container engine's socket ${source}`;
+  const credentials = /(^|\/)(\.ssh|\.aws|\.docker|\.kube|\.gnupg|\.azure|\.config\/gcloud|\.netrc|\.pgpass|\.git-credentials)(\/|$)/.exec(source);
+  if (credentials !== null) return `it mounts ${source}, which holds credentials (${credentials[2]})`;
+  if (/^~[^/]*\/?$/.test(source)) return `it mounts a whole home folder (${source})`;
   if (!source.startsWith("/")) return undefined; // a named volume or a path relative to the project
   const normalised = path.posix.normalize(source).replace(/\/+$/, "") || "/";
   if (HOST_EXACT.includes(normalised)) return `it mounts the host's ${normalised}`;
