@@ -1,5 +1,6 @@
 import { App } from "cdktf";
 import { loadWeekConfig, WeekConfigError } from "./config/load";
+import { PolicyFindingsError } from "./policies";
 import { addWeekStacks } from "./stacks";
 
 function loadConfigOrExit() {
@@ -18,14 +19,20 @@ function main(): void {
   const config = loadConfigOrExit();
   const app = new App();
   const stacks = addWeekStacks(app, config);
+  let failed = false;
   try {
     app.synth();
+  } catch (error) {
+    // Policy findings are printed below, one line each: no stack trace for them.
+    if (!(error instanceof PolicyFindingsError)) throw error;
   } finally {
     for (const { stack, policy } of stacks) {
       console.log(policy.summary(stack.node.id));
       for (const error of policy.report.errors) console.error(error);
+      failed ||= policy.report.findings > 0;
     }
   }
+  if (failed) process.exit(1);
 }
 
 main();

@@ -74,6 +74,6 @@ describe("the heroku and gcp sections of the configuration", () => {
   });
 
   it("starts its report with the file it read", () => {
-    expect(() => parseWeekConfig({ gcp: { apiMemoryMiB: 8192 } }, "week.config.json")).toThrow(/^week\.config\.json is invalid:\n {2}- gcp\.apiMemoryMiB/);
+    expect(() => parseWeekConfig({ gcp: { apiMemoryMiB: 8192 } }, "week.config.json")).toThrow(/^week\.config\.json is invalid: gcp\.apiMemoryMiB needs/);
   });
 });

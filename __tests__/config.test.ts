@@ -45,7 +45,7 @@ describe("week configuration", () => {
     ["an unknown nested key", { sandbox: { prot: 8000 } }, "sandbox.prot is not a known setting"],
     ["root as the sandbox user", { sandbox: { user: "root" } }, 'sandbox.user must not be root: the sandbox runs as a non-root user, got "root"'],
     ["an upper-case sandbox user", { sandbox: { user: "Student" } }, 'sandbox.user must be a lowercase Linux user name, got "Student"'],
-    ["a repository URL holding a token", { sandbox: { gitRepositoryUrl: "https://ada:ghp_secret@github.com/ada/week.git" } }, "sandbox.gitRepositoryUrl must not contain a password or token"],
+    ["a repository URL holding a token", { sandbox: { gitRepositoryUrl: "https://ada:ghp_secret@github.com/ada/week.git" } }, "sandbox.gitRepositoryUrl must not contain a user, password or token"],
     ["a repository URL with an unknown scheme", { sandbox: { gitRepositoryUrl: "ftp://example.com/repo.git" } }, 'sandbox.gitRepositoryUrl must be an https://, ssh://, git@host:path or file:// URL, got "ftp://example.com/repo.git"'],
     ["an untagged database image", { database: { image: "postgres" } }, 'database.image must be pinned to a tag or a digest, got "postgres"'],
     ["the latest tag", { sandbox: { baseImage: "ubuntu:latest" } }, 'sandbox.baseImage must not use the tag latest, got "ubuntu:latest"'],
@@ -113,12 +113,12 @@ describe("loading the configuration file", () => {
 
   it("fails on malformed JSON, naming the file", () => {
     fs.writeFileSync(path.join(dir, "week.config.json"), "{ sandbox: }");
-    expect(() => loadWeekConfig({}, dir)).toThrow(/week\.config\.json is invalid:\n {2}- is not valid JSON/);
+    expect(() => loadWeekConfig({}, dir)).toThrow(/^week\.config\.json is invalid: is not valid JSON: InvalidSymbol at line 1 column 3$/);
   });
 
   it("names the file in validation errors", () => {
     fs.writeFileSync(path.join(dir, "week.config.json"), JSON.stringify({ sandbox: { hostPort: 0 } }));
-    expect(() => loadWeekConfig({}, dir)).toThrow(/^week\.config\.json is invalid:\n {2}- sandbox\.hostPort/);
+    expect(() => loadWeekConfig({}, dir)).toThrow(/^week\.config\.json is invalid: sandbox\.hostPort must be a whole number between 1 and 65535, got 0$/);
   });
 });
 

@@ -6,9 +6,9 @@ import * as path from "path";
 
 const ROOT = path.join(__dirname, "..");
 
-function synth(env: Record<string, string>) {
+function synth(env: Record<string, string>, preload: string[] = []) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "week-main-"));
-  const result = spawnSync(process.execPath, ["-r", "@swc-node/register", "main.ts"], {
+  const result = spawnSync(process.execPath, ["-r", "@swc-node/register", ...preload.flatMap((p) => ["-r", p]), "main.ts"], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
@@ -44,6 +44,20 @@ describe("npm run synth", () => {
       expect(fs.existsSync(path.join(run.outdir, "stacks"))).toBe(false);
     } finally {
       fs.rmSync(file);
+      fs.rmSync(run.outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails with exit 1 naming the rule, the path, the problem and the fix when the final document has a finding", () => {
+    const run = synth({}, [path.join(__dirname, "fixtures", "override-after-pack.js")]);
+    try {
+      expect(run.status).toBe(1);
+      expect(run.stdout).toContain("policy local: ");
+      expect(run.stdout).toMatch(/policy local: \d+ rules checked, 1 finding, 0 suppressions/);
+      expect(run.stderr.trim().split("\n")).toEqual([
+        '[WEEK-DOCKER-004] docker_container.late: privileged is "${true}", an expression the rule cannot prove false. Fix: drop it: give the container only named volumes, the default network and namespaces, and no added capabilities or devices',
+      ]);
+    } finally {
       fs.rmSync(run.outdir, { recursive: true, force: true });
     }
   });

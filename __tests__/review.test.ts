@@ -179,7 +179,7 @@ describe("npm run review when synth fails", () => {
     const bad = path.join(work, "bad.json");
     fs.writeFileSync(bad, JSON.stringify({ api: { hostPort: 0 } }));
     expect(() => synthCheckout({ cwd: ROOT, configFile: bad, outdir: path.join(work, "bad-out") })).toThrow(
-      new RegExp(`^synth failed in ${ROOT} with ${bad}: .*is invalid:; - api\\.hostPort must be a whole number between 1 and 65535, got 0$`),
+      new RegExp(`^synth failed in ${ROOT} with ${bad}: .*is invalid:;? -? ?api\\.hostPort must be a whole number between 1 and 65535, got 0$`),
     );
   }, 60000);
 });

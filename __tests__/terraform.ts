@@ -29,7 +29,7 @@ export interface TerraformRun {
  */
 export function applyWithTerraform(
   config: object,
-  options: { files?: Record<string, string>; vars?: Record<string, string> } = {},
+  options: { files?: Record<string, string | Buffer>; vars?: Record<string, string> } = {},
 ): TerraformRun {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "week-tf-"));
   const dir = path.join(root, "cdktf.out", "stacks", "stack");

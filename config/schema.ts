@@ -6,6 +6,8 @@
  * and a test keeps the two in step.
  */
 import { z } from "zod";
+import { isPinnedReference } from "../policies/image-ref";
+import { gitRepositoryUrlProblem, maskUrl, unsafeNameProblem } from "./names";
 import {
   CLOUD_SQL_ENTERPRISE_TIER,
   GCP_PROJECT_ID_PATTERN,
@@ -47,6 +49,9 @@ const pinnedImage = (fallback: string) =>
       error: "must be pinned to a tag or a digest",
     })
     .refine((ref) => !/:latest$/.test(ref), { error: "must not use the tag latest" })
+    .refine((ref) => /:latest$/.test(ref) || !(/@sha256:/.test(ref) || /:[^/]+$/.test(ref)) || isPinnedReference(ref), {
+      error: "must be pinned to a full release (major.minor at least, such as 17.6-bookworm) or a digest, not a major version or a channel",
+    })
     .default(fallback)
     .describe(`Pinned image reference (a tag other than latest, or a digest). @default ${fallback}`);
 
@@ -65,16 +70,23 @@ const versionPin = (fallback: string) =>
     .regex(/^\d+(\.\d+){1,2}$/, { error: "must be an exact version such as 2.13.1" })
     .default(fallback);
 
-/** A git remote the sandbox can clone; credentials never go in the URL. */
+/** A git remote the sandbox can clone; credentials never go in the URL, and errors show it masked. */
 const gitRepositoryUrl = z
   .string({ error: "must be an https://, ssh://, git@host:path or file:// URL" })
-  .regex(/^(https:\/\/|ssh:\/\/|file:\/\/|git@[^:\s]+:)\S+$/, {
-    error: "must be an https://, ssh://, git@host:path or file:// URL",
+  .superRefine((url, ctx) => {
+    const problem = gitRepositoryUrlProblem(url);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: maskUrl(url) });
   })
-  .refine((url) => !/^(https|ssh):\/\/[^/@]*:[^/@]*@/.test(url), {
-    error: "must not contain a password or token; give it as TF_VAR_git_token at deploy time",
-  })
+  // For editors: the schemes accepted (the full check, credentials and options included, is above).
+  .meta({ pattern: "^(https://|ssh://|file://|git@[^:\\s]+:)\\S+$" })
   .describe("Repository cloned into the workspace when the sandbox starts. @default - nothing is cloned");
+
+/** Free text that reaches git or a shell (a git user name): no control or invisible characters, not option-like. */
+const safeText = (schema: z.ZodString) =>
+  schema.superRefine((value, ctx) => {
+    const problem = unsafeNameProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: value });
+  });
 
 export const networkSchema = z
   .strictObject({
@@ -102,16 +114,19 @@ export const sandboxSchema = z
       .refine((u) => u !== "root", { error: "must not be root: the sandbox runs as a non-root user" })
       .default("student")
       .describe("Non-root user that runs Jupyter. @default student"),
-    gitUserName: z
-      .string({ error: "must be a non-empty name" })
+    gitUserName: safeText(z.string({ error: "must be a non-empty name" }))
+      .refine((n) => !/[\n\r<>]/.test(n), { error: "must not contain line breaks or angle brackets" })
       .trim()
       .min(1, { error: "must not be empty" })
       .max(200, { error: "must be at most 200 characters" })
-      .refine((n) => !/[\n\r<>]/.test(n), { error: "must not contain line breaks or angle brackets" })
       .default("Week Student")
       .describe("git user.name in the sandbox. @default Week Student"),
     gitUserEmail: z
       .email({ error: "must be an e-mail address such as student@example.com" })
+      .superRefine((value, ctx) => {
+        const problem = unsafeNameProblem(value);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: value });
+      })
       .default("student@example.com")
       .describe("git user.email in the sandbox. @default student@example.com"),
     gitRepositoryUrl: gitRepositoryUrl.optional(),
@@ -170,27 +185,33 @@ export const apiSchema = z
   .prefault({});
 
 const COLUMN = "must be a CSV column name (1-100 characters, no line break)";
+// Column names, label names and the data path reach the training command's argv (ml/train.args).
 const csvColumn = (fallback: string) =>
-  z
-    .string({ error: COLUMN })
-    .min(1, { error: COLUMN })
-    .max(100, { error: COLUMN })
-    .refine((c) => !/[\r\n]/.test(c), { error: COLUMN })
-    .default(fallback);
+  safeText(
+    z
+      .string({ error: COLUMN })
+      .min(1, { error: COLUMN })
+      .max(100, { error: COLUMN })
+      .refine((c) => !/[\r\n]/.test(c), { error: COLUMN }),
+  ).default(fallback);
 const LABEL = "must be 1-100 characters without a comma, an equals sign or a line break";
-const labelPart = z
-  .string({ error: LABEL })
-  .min(1, { error: LABEL })
-  .max(100, { error: LABEL })
-  .refine((v) => !/[,=\r\n]/.test(v), { error: LABEL });
+const labelPart = safeText(
+  z
+    .string({ error: LABEL })
+    .min(1, { error: LABEL })
+    .max(100, { error: LABEL })
+    .refine((v) => !/[,=\r\n]/.test(v), { error: LABEL }),
+);
 
 /** What the API (and so Streamlit) serves: the data its image trains on, and how. */
 export const modelSchema = z
   .strictObject({
-    data: z
-      .string({ error: "must be the path of a CSV file" })
-      .min(1, { error: "must be the path of a CSV file" })
-      .refine((p) => !/[\r\n]/.test(p), { error: "must be the path of a CSV file" })
+    data: safeText(
+      z
+        .string({ error: "must be the path of a CSV file" })
+        .min(1, { error: "must be the path of a CSV file" })
+        .refine((p) => !/[\r\n]/.test(p), { error: "must be the path of a CSV file" }),
+    )
       .optional()
       .describe(
         "CSV the API image trains on (relative to the working directory of synth), e.g. the course's labeled_data.csv; copied into the build context at synth, never committed. @default - the shipped sample (lambdas-src/api/ml/data/sample.csv)",

@@ -5,6 +5,7 @@ import { dockerNoHostControl } from "./rules/docker-no-host-control";
 import { dockerPinnedImage } from "./rules/docker-pinned-image";
 import { dockerfileNoCaches } from "./rules/dockerfile-no-caches";
 import { dockerfileNoRecommends } from "./rules/dockerfile-no-recommends";
+import { dockerfileNoRemoteAdd } from "./rules/dockerfile-no-remote-add";
 import { dockerfileNoSecrets } from "./rules/dockerfile-no-secrets";
 import { dockerfileNonRoot } from "./rules/dockerfile-non-root";
 import { dockerfilePinnedBase } from "./rules/dockerfile-pinned-base";
@@ -14,11 +15,12 @@ import { herokuSensitiveConfig } from "./rules/heroku-sensitive-config";
 import { secretLiterals } from "./rules/secret-literals";
 import { statefulDestroyProtection } from "./rules/stateful-destroy-protection";
 
-export { PolicyPack, type PolicyReport } from "./policy-pack";
-export { suppress } from "./suppress";
+export { PolicyFindingsError, PolicyPack, judgeDocument, findingLine, type PolicyReport } from "./policy-pack";
+export { suppress, suppressionTable, type SuppressionTable } from "./suppress";
 export type { Finding, PolicyRule } from "./rule";
+export type { TerraformDocument } from "./document";
 
-/** Every rule of the week's policy pack, applied to every stack at synth. */
+/** Every rule of the week's policy pack, applied to every stack's synthesised Terraform. */
 export const WEEK_RULES: readonly PolicyRule[] = [
   dockerPinnedImage,
   dockerLoopbackPorts,
@@ -37,4 +39,5 @@ export const WEEK_RULES: readonly PolicyRule[] = [
   dockerfileNoSecrets,
   dockerfileNoRecommends,
   dockerfileNoCaches,
+  dockerfileNoRemoteAdd,
 ];

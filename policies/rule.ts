@@ -1,68 +1,88 @@
-import { TerraformOutput, TerraformResource } from "cdktf";
-import { resolve } from "cdktf/lib/_tokens";
-import type { IConstruct } from "constructs";
+import type { TerraformDocument } from "./document";
 
-/** One thing a rule found wrong with one construct. */
+/** One thing a rule found wrong, at one place of a document. */
 export interface Finding {
-  /** What is wrong, naming the value where it helps. */
+  /** Where: the construct path (`local/api/service/container`), or a place in the document. */
+  readonly path: string;
+  /** What is wrong, naming the value where it helps (never a secret). */
   readonly message: string;
   /** How to put it right. */
   readonly fix: string;
 }
 
-/** A policy rule: a stable id, a one-line statement of what it demands, and a check. */
-export interface PolicyRule {
+/**
+ * A policy rule: a stable id, a one-line statement of what it demands, and a check of one
+ * document. `D` is the kind of document: the week's rules judge Terraform JSON; a rule set for
+ * another rendering (the Compose file) keeps the same ids and reuses the shared checks
+ * (`container.ts` works on a container described independently of the document).
+ */
+export interface PolicyRule<D = TerraformDocument> {
   /** Stable id, such as WEEK-DOCKER-001; suppressions and reviews refer to it. */
   readonly id: string;
   /** One line: what the rule demands. */
   readonly statement: string;
-  /** The findings for one construct of the tree (most rules look at one resource type). */
-  check(node: IConstruct): Finding[];
+  check(doc: D): Finding[];
 }
-
-export type Config = Record<string, unknown>;
 
 /**
- * Resolving a construct's Terraform is the costly part of a check: it is done once per
- * construct, when the aspects run (the tree is complete by then), and shared by every rule.
+ * Names that hold secrets: passwords (PASS, PASSWD, PWD), tokens (`*_TOKEN`), keys (`*_KEY`, `API_KEY*`), secrets,
+ * credentials, connection strings and URLs of databases (`DATABASE_URL`, `SQLALCHEMY_DATABASE_URI`,
+ * `*_DSN`), signatures and salts.
  */
-const resolved = new WeakMap<IConstruct, unknown>();
-function resolvedTerraform<T>(node: TerraformResource | TerraformOutput): T {
-  if (!resolved.has(node)) resolved.set(node, resolve(node, node.toTerraform()));
-  return resolved.get(node) as T;
+export const SECRET_NAME =
+  /(PASSW(OR)?D|PASSPHRASE|(^|_)PASS($|_)|(^|_)PWD$|SECRET|TOKENS?$|API_?KEY|PRIVATE_?KEY|(^|_)KEYS?$|CREDENTIAL|(^|_)AUTH($|_)|DATABASE_UR[IL]|(^|_)DB_UR[IL]|_DSN$|^DSN$|CONN(ECTION)?_?STR(ING)?|(^|_)SALT$|SIGNATURE)/i;
+
+/** True when a variable's name says it holds a secret; `*_FILE`, `*_PATH` and `*_DIR` name where one is kept (the official images' convention), not the secret. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name) && !/_(FILE|PATH|DIR)$/i.test(name);
 }
 
-/** The resolved Terraform configuration of a resource of one of `types`, or undefined. */
-export function resourceOf(node: IConstruct, ...types: string[]): { type: string; config: Config } | undefined {
-  if (!(node instanceof TerraformResource) || !types.includes(node.terraformResourceType)) return undefined;
-  const tf = resolvedTerraform<{ resource: Record<string, Record<string, Config>> }>(node);
-  const byId = tf.resource[node.terraformResourceType];
-  return { type: node.terraformResourceType, config: Object.values(byId)[0] };
+/** The userinfo of every URL in a text (`scheme://user[:password]@`), with whether a password part is there. */
+export function urlUserinfo(text: string): Array<{ scheme: string; user: string; password?: string }> {
+  const found: Array<{ scheme: string; user: string; password?: string }> = [];
+  // The userinfo ends at the last @ before the path; it may hold ${...} expressions.
+  for (const m of text.matchAll(/([a-zA-Z][a-zA-Z0-9+.-]*):\/\/((?:\$\{[^}]*\}|[^\s/?#@"])*)@/g)) {
+    const userinfo = m[2];
+    const colon = userinfo.replace(/\$\{[^}]*\}/g, (e) => "x".repeat(e.length)).indexOf(":");
+    found.push(
+      colon < 0
+        ? { scheme: m[1].toLowerCase(), user: userinfo }
+        : { scheme: m[1].toLowerCase(), user: userinfo.slice(0, colon), password: userinfo.slice(colon + 1) },
+    );
+  }
+  return found;
 }
 
-/** The resolved configuration of an output: name, value, sensitivity. */
-export function outputOf(node: IConstruct): { name: string; value: unknown; sensitive: boolean } | undefined {
-  if (!(node instanceof TerraformOutput)) return undefined;
-  const tf = resolvedTerraform<{ output: Record<string, { value: unknown; sensitive?: boolean }> }>(node);
-  const [name, output] = Object.entries(tf.output)[0];
-  return { name, value: output.value, sensitive: output.sensitive === true };
-}
-
-/** A list-or-single block as a list (cdktf writes some blocks as objects, some as arrays). */
-export function blocks(value: unknown): Config[] {
-  if (value === undefined || value === null) return [];
-  return (Array.isArray(value) ? value : [value]) as Config[];
-}
-
-/** Names that hold secrets: passwords, tokens, keys, credentials, connection URLs. */
-export const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|DATABASE_URL)/i;
-
-/** A value written literally in the configuration, rather than a Terraform expression. */
-export function isLiteral(value: unknown): boolean {
-  return typeof value === "string" && value !== "" && !value.includes("${");
-}
-
-/** A literal URL with a password in it (`scheme://user:password@host`). */
-export function hasLiteralCredentials(value: unknown): boolean {
-  return typeof value === "string" && /:\/\/[^/:@\s]+:[^/@\s$]+@/.test(value);
+/**
+ * What in a document is known to be secret: generated passwords, sensitive variables, secret
+ * versions, `sensitive(...)`, and locals whose value is one of those. A value that refers to
+ * one of them came from a secret source rather than from a literal.
+ */
+export function secretSources(doc: TerraformDocument): RegExp {
+  const sensitiveVars = Object.entries((doc.json.variable ?? {}) as Record<string, { sensitive?: unknown }>)
+    .filter(([, v]) => v.sensitive === true)
+    .map(([name]) => name);
+  const base = [
+    String.raw`\brandom_password\.[\w-]+\.(result|bcrypt_hash)\b`,
+    String.raw`\bsensitive\(`,
+    String.raw`\.secret_data\b`,
+    String.raw`\bephemeral\.`,
+    ...sensitiveVars.map((v) => String.raw`\bvar\.${v}\b`),
+  ];
+  const locals = (doc.json.locals ?? {}) as Record<string, unknown>;
+  const secretLocals = new Set<string>();
+  // A local is secret when its value refers to a secret source or to a secret local (to a fixpoint).
+  for (let changed = true; changed; ) {
+    changed = false;
+    const pattern = new RegExp([...base, ...[...secretLocals].map((l) => String.raw`\blocal\.${l}\b`)].join("|"));
+    for (const [name, value] of Object.entries(locals)) {
+      // A local wrapped whole in nonsensitive(...) is declared not secret by its author (a user name read from an env file).
+      if (typeof value === "string" && /^\$\{nonsensitive\(.*\)\}$/s.test(value)) continue;
+      if (!secretLocals.has(name) && pattern.test(JSON.stringify(value))) {
+        secretLocals.add(name);
+        changed = true;
+      }
+    }
+  }
+  return new RegExp([...base, ...[...secretLocals].map((l) => String.raw`\blocal\.${l}\b`)].join("|"));
 }

@@ -7,9 +7,16 @@ export interface Suppression {
   readonly reason: string;
 }
 
+/** Suppressions by the construct path they were made on; they waive findings at that path and below. */
+export type SuppressionTable = ReadonlyMap<string, readonly Suppression[]>;
+
 /**
  * Waives one rule for a construct and everything under it. The reason is required and
  * stays in the code next to the resource, where a reviewer reads it.
+ *
+ * The rules judge the synthesised document, where a resource is known by its construct path
+ * (the `//` metadata cdktf writes); the suppression is kept in the construct's metadata and
+ * collected into a table by path when the document is judged (see `suppressionTable`).
  */
 export function suppress(scope: IConstruct, ruleId: string, reason: string): void {
   if (!/^WEEK-[A-Z]+-\d{3}$/.test(ruleId)) {
@@ -21,11 +28,22 @@ export function suppress(scope: IConstruct, ruleId: string, reason: string): voi
   scope.node.addMetadata(SUPPRESSIONS, { ruleId, reason: reason.trim() });
 }
 
-/** The suppression of `ruleId` that applies to `node` (its own or an ancestor's), if any. */
-export function suppressionOf(node: IConstruct, ruleId: string): Suppression | undefined {
-  for (const scope of node.node.scopes.slice().reverse()) {
-    const entry = scope.node.metadata.find((m) => m.type === SUPPRESSIONS && (m.data as Suppression).ruleId === ruleId);
-    if (entry !== undefined) return entry.data as Suppression;
+/** Every suppression made in `root` and below, by construct path. */
+export function suppressionTable(root: IConstruct): SuppressionTable {
+  const table = new Map<string, Suppression[]>();
+  for (const node of root.node.findAll()) {
+    const own = node.node.metadata.filter((m) => m.type === SUPPRESSIONS).map((m) => m.data as Suppression);
+    if (own.length > 0) table.set(node.node.path, own);
+  }
+  return table;
+}
+
+/** The suppression of `ruleId` that covers `findingPath` (made there or on an ancestor), if any. */
+export function suppressionFor(table: SuppressionTable, findingPath: string, ruleId: string): Suppression | undefined {
+  const parts = findingPath.split("/");
+  for (let n = parts.length; n > 0; n -= 1) {
+    const found = table.get(parts.slice(0, n).join("/"))?.find((s) => s.ruleId === ruleId);
+    if (found !== undefined) return found;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { DataResource, Fn, TerraformLocal } from "cdktf";
+import { DataResource } from "cdktf";
 import { Construct } from "constructs";
 import { suppress } from "../../policies/suppress";
 import { Image } from "@cdktf/provider-docker/lib/image";
@@ -10,6 +10,7 @@ import { WORKLOADS, fromStackDir } from "../paths";
 import { terraformEnvValue, type RuntimeValue, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
+import { readDatabaseEnv } from "./database-env";
 
 export interface PostgresServiceProps {
   readonly network: PrivateNetwork;
@@ -56,11 +57,6 @@ export function postgresDataPath(image: string): string {
   return major !== undefined && Number(major) >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
 }
 
-/** Reads one `NAME=value` line of the env file at plan time, or falls back. */
-function envValue(content: string, name: string, fallback: string): string {
-  return Fn.try([Fn.trimspace(Fn.element(Fn.regex(`(?m)^[ \\t]*${name}[ \\t]*=([^\\r\\n]*)`, content), 0)), fallback]);
-}
-
 /**
  * TP5's `database` service: the official PostgreSQL image, settings from `database.env`,
  * the named volume `database-data`, a `pg_isready` healthcheck and the course's table.
@@ -96,23 +92,22 @@ export class PostgresService extends Construct {
         .sort()
         .map((f) => path.join(WORKLOADS, "database", "initdb", f));
 
-    // A local holds the path: a plain attribute keeps ${path.module} an expression, where a
-    // function argument would escape it into a literal.
-    const envPath = new TerraformLocal(this, "env_file_path", envFile).asString;
-    const exists = new TerraformLocal(this, "env_file_exists", Fn.fileexists(envPath));
-    const content = new TerraformLocal(this, "env_file", Fn.conditional(exists.expression, Fn.file(envPath), ""));
     const generated = new Password(this, "password", { length: 32, special: false });
-
-    this.user = new TerraformLocal(this, "user", envValue(content.asString, "POSTGRES_USER", props.user ?? "week")).asString;
-    this.database = new TerraformLocal(this, "database", envValue(content.asString, "POSTGRES_DB", props.database ?? "week")).asString;
-    this.password = new TerraformLocal(
-      this,
-      "password_value",
-      Fn.sensitive(envValue(content.asString, "POSTGRES_PASSWORD", generated.result)),
-    ).asString;
+    // database.env is read at plan time as Compose reads it, or refused (see database-env.ts).
+    const env = readDatabaseEnv(this, {
+      path: envFile,
+      user: props.user ?? "week",
+      database: props.database ?? "week",
+      generatedPassword: `${generated.terraformResourceType}.${generated.friendlyUniqueId}.result`,
+    });
+    const envPath = env.path;
+    this.user = env.user;
+    this.database = env.database;
+    this.password = env.password;
 
     new DataResource(this, "write_env_file", {
-      triggersReplace: { file_exists: exists.expression },
+      triggersReplace: { file_exists: env.exists },
+      lifecycle: { precondition: [env.precondition] },
       provisioners: [
         {
           type: "local-exec",

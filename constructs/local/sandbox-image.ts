@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { WORKLOADS } from "../paths";
 import { BuildContext } from "../shared/build-context";
+import { gitRepositoryUrlProblem, maskUrl } from "../../config/names";
 
 export interface SandboxImageProps {
   /**
@@ -137,6 +138,10 @@ export class SandboxImage extends Construct {
     }
     if (!/^[^@\s]+@[^@\s]+$/.test(props.gitUserEmail)) {
       throw new Error(`${this.node.path}: gitUserEmail must be an e-mail address, got ${JSON.stringify(props.gitUserEmail)}`);
+    }
+    const urlProblem = props.gitRepositoryUrl === undefined ? undefined : gitRepositoryUrlProblem(props.gitRepositoryUrl);
+    if (urlProblem !== undefined) {
+      throw new Error(`${this.node.path}: gitRepositoryUrl ${urlProblem}, got ${JSON.stringify(maskUrl(props.gitRepositoryUrl ?? ""))}`);
     }
     if (props.user === "root") {
       throw new Error(`${this.node.path}: user must not be root, got "root"`);

@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { secretReason, selectContextFiles } from "./context-filter";
 
 /** Files that tools leave beside the sources and that never belong in an image. */
 const GENERATED = new Set([
@@ -61,9 +62,14 @@ export interface BuildContextProps {
 /**
  * A Docker build context staged at synth time and shipped as a Terraform asset.
  *
- * Only sources are copied (caches, virtual environments and trained models are left out),
- * so the asset hash changes exactly when what the image is built from changes. The hash
- * tags the image, which makes a rebuild visible in a plan.
+ * Only what the build may read is copied: what the folder's `.dockerignore` admits (Docker's
+ * semantics; the Dockerfile, `.dockerignore` and `heroku.yml` are always sent, as Docker sends
+ * them), without caches, virtual environments and trained models, and never a file that holds
+ * secrets whatever `.dockerignore` says (`.env`, `*.env`, `secrets.*`, `.streamlit/secrets.toml`,
+ * private keys, `.netrc`, `.pgpass`, `.git-credentials`, service account keys, `.ssh/`, `.aws/`,
+ * Terraform state...: see `context-filter.ts`). Symbolic links are left out. The Heroku build
+ * tars this same copy. The asset hash changes exactly when what the image is built from
+ * changes; it tags the image, which makes a rebuild visible in a plan.
  */
 export class BuildContext extends Construct {
   /** Path of the context, relative to the stack's working directory. */
@@ -74,6 +80,8 @@ export class BuildContext extends Construct {
   readonly stagedAt: string;
   /** Folder the context was made from. */
   readonly source: string;
+  /** Paths of the source left out because they hold secrets (a `.env`, a private key...). */
+  readonly secretsLeftOut: string[];
 
   constructor(scope: Construct, id: string, props: BuildContextProps) {
     super(scope, id);
@@ -83,16 +91,20 @@ export class BuildContext extends Construct {
     this.source = props.source;
     this.stagedAt = stagingFolder();
     for (const relative of props.include ?? ["."]) {
-      const from = path.join(props.source, relative);
-      if (!fs.existsSync(from)) {
+      if (!fs.existsSync(path.join(props.source, relative))) {
         throw new Error(`${this.node.path}: build context include names a missing file, got ${JSON.stringify(relative)}`);
       }
-      fs.cpSync(from, path.join(this.stagedAt, relative), {
-        recursive: true,
-        filter: (file) => !isGenerated(path.basename(file)),
-      });
     }
+    const selection = selectContextFiles(props.source, props.include ?? ["."], isGenerated);
+    for (const file of selection.files) {
+      const target = path.join(this.stagedAt, file.relative);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.copyFileSync(file.absolute, target);
+    }
+    this.secretsLeftOut = selection.secrets.map((s) => s.relative);
     for (const [relative, content] of Object.entries(props.files ?? {})) {
+      const why = secretReason(relative.split(path.sep).join("/"));
+      if (why !== undefined) throw new Error(`${this.node.path}: files must not add a secret file to a build context, got ${JSON.stringify(relative)} (${why})`);
       const target = path.join(this.stagedAt, relative);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, content);

@@ -1,27 +1,13 @@
-import { blocks, resourceOf, type Finding, type PolicyRule } from "../rule";
+import { resources } from "../document";
+import { containerOfTerraform, hostControlFindings } from "../container";
+import type { Finding, PolicyRule } from "../rule";
 
-const DOCKER_SOCKET = /(^|\/)docker\.sock$/;
-
-/** WEEK-DOCKER-004: no privileged container and no mounted Docker socket. */
+/** WEEK-DOCKER-004: nothing hands a container the host. */
 export const dockerNoHostControl: PolicyRule = {
   id: "WEEK-DOCKER-004",
-  statement: "No container is privileged or has the Docker socket mounted (either gives it the host).",
-  check(node): Finding[] {
-    const found = resourceOf(node, "docker_container");
-    if (found === undefined) return [];
-    const findings: Finding[] = [];
-    if (found.config.privileged === true) {
-      findings.push({ message: "the container is privileged", fix: "drop privileged; add only the capabilities it needs" });
-    }
-    const sources = [
-      ...blocks(found.config.volumes).map((v) => v.host_path),
-      ...blocks(found.config.mounts).map((m) => m.source),
-    ];
-    for (const source of sources) {
-      if (typeof source === "string" && DOCKER_SOCKET.test(source)) {
-        findings.push({ message: `the container mounts the Docker socket ${source}`, fix: "do not mount the Docker socket into a container" });
-      }
-    }
-    return findings;
+  statement:
+    "No container is privileged, runs as root by its user setting, shares a host namespace (network, pid, ipc, user, cgroup), adds capabilities or devices, bind-mounts a host system path or an engine socket, or turns a security option off.",
+  check(doc): Finding[] {
+    return resources(doc, "docker_container").flatMap((r) => hostControlFindings(containerOfTerraform(r.path, r.config)));
   },
 };

@@ -1,16 +1,16 @@
-import { dockerfileOf, runCommands } from "../dockerfile";
+import { buildsOf, runCommands } from "../dockerfile";
 import type { Finding, PolicyRule } from "../rule";
 
 /** WEEK-DOCKERFILE-004: apt-get install takes --no-install-recommends. */
 export const dockerfileNoRecommends: PolicyRule = {
   id: "WEEK-DOCKERFILE-004",
   statement: "Every apt-get install in a Dockerfile uses --no-install-recommends.",
-  check(node): Finding[] {
-    const found = dockerfileOf(node);
-    if (found === undefined) return [];
-    return runCommands(found.dockerfile)
-      .flatMap((run) => run.split(/&&|;|\|\|/))
-      .filter((command) => /\bapt-get\s+(-\S+\s+)*install\b/.test(command) && !command.includes("--no-install-recommends"))
-      .map((command) => ({ message: `${found.file} runs "${command.trim()}" without --no-install-recommends`, fix: "add --no-install-recommends" }));
+  check(doc): Finding[] {
+    return buildsOf(doc).flatMap((build) =>
+      runCommands(build)
+        .flatMap((run) => run.split(/&&|;|\|\|/))
+        .filter((command) => /\bapt-get\s+(-\S+\s+)*install\b/.test(command) && !command.includes("--no-install-recommends"))
+        .map((command) => ({ path: build.path, message: `${build.label} runs "${command.trim()}" without --no-install-recommends`, fix: "add --no-install-recommends" })),
+    );
   },
 };

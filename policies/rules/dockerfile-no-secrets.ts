@@ -1,19 +1,25 @@
-import { dockerfileOf } from "../dockerfile";
-import { SECRET_NAME, type Finding, type PolicyRule } from "../rule";
+import { argDeclarations, buildsOf } from "../dockerfile";
+import { isSecretName, urlUserinfo, type Finding, type PolicyRule } from "../rule";
 
 /** WEEK-DOCKERFILE-003: no secret passes through ARG or ENV (both stay in the image's history). */
 export const dockerfileNoSecrets: PolicyRule = {
   id: "WEEK-DOCKERFILE-003",
-  statement: "No ARG or ENV of a Dockerfile carries a secret: both are kept in the image's history.",
-  check(node): Finding[] {
-    const found = dockerfileOf(node);
-    if (found === undefined) return [];
-    const names = [
-      ...found.dockerfile.getARGs().map((a) => a.getProperty()?.getName()),
-      ...found.dockerfile.getENVs().flatMap((e) => e.getProperties().map((p) => p.getName())),
-    ];
-    return names
-      .filter((name): name is string => name !== undefined && SECRET_NAME.test(name))
-      .map((name) => ({ message: `${found.file} declares ${name} as ARG or ENV`, fix: "give secrets at run time (container environment, mounted secret), never at build time" }));
+  statement: "No ARG or ENV of a Dockerfile carries a secret, by name or as URL credentials: both are kept in the image's history.",
+  check(doc): Finding[] {
+    const findings: Finding[] = [];
+    const fix = "give secrets at run time (container environment, mounted secret), never at build time";
+    for (const build of buildsOf(doc)) {
+      const declared: Array<[string, string | undefined]> = [...build.globalArgs];
+      for (const stage of build.stages) {
+        for (const i of stage.instructions) if (i.getKeyword() === "ARG" || i.getKeyword() === "ENV") declared.push(...argDeclarations(i));
+      }
+      for (const [name, value] of declared) {
+        if (isSecretName(name)) findings.push({ path: build.path, message: `${build.label} declares ${name} as ARG or ENV`, fix });
+        else if (value !== undefined && urlUserinfo(value).some((u) => u.password !== undefined || /^(https?|git)$/.test(u.scheme))) {
+          findings.push({ path: build.path, message: `${build.label} declares ${name} with a URL holding credentials`, fix });
+        }
+      }
+    }
+    return findings;
   },
 };

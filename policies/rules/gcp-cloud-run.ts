@@ -1,18 +1,89 @@
-import { blocks, resourceOf, type Finding, type PolicyRule } from "../rule";
+import { dataSources, declares, resources, type Json, type TerraformDocument } from "../document";
+import type { Finding, PolicyRule } from "../rule";
+import { blocksOf, boolOf, isExpression, show } from "../value";
 
-const PUBLIC_MEMBERS = new Set(["allUsers", "allAuthenticatedUsers"]);
+const PUBLIC = /^(allUsers|allAuthenticatedUsers|principalSet:\/\/goog\/public:all)$/;
+/** A member whose literal type prefix names one identity or group (the rest may be an expression). */
+const NAMED_MEMBER = /^(user|serviceAccount|group|domain|principal|deleted:serviceAccount|deleted:user|deleted:group):./;
+
+/** Cloud Run IAM resources: v2 and v1, member, binding and policy. */
+const RUN_IAM = ["v2_service", "service"].flatMap((kind) => ["member", "binding", "policy"].map((form) => `google_cloud_run_${kind}_iam_${form}`));
+/** IAM above the service grants run.invoker on every service under it. */
+const PARENT_IAM = ["project", "folder", "organization"].flatMap((level) => ["member", "binding", "policy"].map((form) => `google_${level}_iam_${form}`));
+
+/** Why a member may be anyone, or undefined when it provably names one identity or group. */
+function memberProblem(doc: TerraformDocument, member: unknown): string | undefined {
+  if (typeof member !== "string") return `member ${show(member)} is not one the rule can read`;
+  if (PUBLIC.test(member.trim())) return `${member.trim()} is granted`;
+  if (NAMED_MEMBER.test(member)) return undefined;
+  const account = /^\$\{google_service_account\.([\w-]+)\.member\}$/.exec(member);
+  if (account !== null && declares(doc, "google_service_account", account[1])) return undefined;
+  if (isExpression(member)) return `member ${show(member)} is an expression the rule cannot prove is not allUsers`;
+  return undefined;
+}
+
+/** The bindings (role and members) of an IAM policy document: a literal JSON string or a google_iam_policy data source. */
+function policyBindings(doc: TerraformDocument, policyData: unknown): Array<{ role: unknown; members: unknown[] }> | string {
+  if (typeof policyData !== "string") return `policy_data ${show(policyData)} is not one the rule can read`;
+  const ref = /^\$\{data\.google_iam_policy\.([\w-]+)\.policy_data\}$/.exec(policyData);
+  if (ref !== null) {
+    const source = dataSources(doc, "google_iam_policy").find((d) => d.name === ref[1]);
+    if (source === undefined) return `policy_data refers to a google_iam_policy the document does not declare`;
+    const bindings = blocksOf(source.config.binding);
+    if (!bindings.known) return `the policy's bindings are an expression the rule cannot read`;
+    return bindings.value.map((b: Json) => ({ role: b.role, members: Array.isArray(b.members) ? b.members : [b.members] }));
+  }
+  if (isExpression(policyData)) return `policy_data ${show(policyData)} is an expression the rule cannot read`;
+  try {
+    const parsed = JSON.parse(policyData) as { bindings?: Array<{ role?: unknown; members?: unknown[] }> };
+    return (parsed.bindings ?? []).map((b) => ({ role: b.role, members: b.members ?? [] }));
+  } catch {
+    return "policy_data is not JSON";
+  }
+}
+
+/** Each (role, member) an IAM resource grants, or a problem when it cannot be read. */
+function grants(doc: TerraformDocument, type: string, config: Json): Array<{ role: unknown; member: unknown }> | string {
+  if (type.endsWith("_member")) return [{ role: config.role, member: config.member }];
+  if (type.endsWith("_binding")) {
+    if (!Array.isArray(config.members)) return `members ${show(config.members)} is an expression the rule cannot read`;
+    return config.members.map((member) => ({ role: config.role, member }));
+  }
+  const bindings = policyBindings(doc, config.policy_data);
+  return typeof bindings === "string" ? bindings : bindings.flatMap((b) => b.members.map((member) => ({ role: b.role, member })));
+}
+
+const INVOKER_ROLES = /^roles\/(run\.(invoker|admin|developer|servicesInvoker)|owner|editor)$/;
+const FIX = "set gcp.allowPublicAccess to opt in (it records the reason), or grant run.invoker on the service to named identities";
 
 /** WEEK-GCP-004: Cloud Run is invoked publicly only by explicit opt-in. */
 export const gcpRunNoPublicInvoke: PolicyRule = {
   id: "WEEK-GCP-004",
-  statement: "Cloud Run services are not invokable by allUsers unless gcp.allowPublicAccess opts in.",
-  check(node): Finding[] {
-    const found = resourceOf(node, "google_cloud_run_v2_service_iam_member", "google_cloud_run_v2_service_iam_binding");
-    if (found === undefined) return [];
-    const members = found.type.endsWith("_member") ? [found.config.member] : ((found.config.members as unknown[]) ?? []);
-    return members
-      .filter((m) => typeof m === "string" && PUBLIC_MEMBERS.has(m))
-      .map((m) => ({ message: `${String(m)} may invoke the service`, fix: "set gcp.allowPublicAccess to opt in (it records the reason), or grant run.invoker to named identities" }));
+  statement:
+    "No Cloud Run service is open to allUsers or allAuthenticatedUsers (service IAM member, binding or policy, run roles on the project, folder or organisation, or invoker IAM disabled) unless gcp.allowPublicAccess opts in.",
+  check(doc): Finding[] {
+    const findings: Finding[] = [];
+    for (const r of resources(doc, ...RUN_IAM, ...PARENT_IAM)) {
+      const parent = PARENT_IAM.includes(r.type);
+      const granted = grants(doc, r.type, r.config);
+      if (typeof granted === "string") {
+        if (!parent) findings.push({ path: r.path, message: granted, fix: FIX });
+        continue;
+      }
+      for (const { role, member } of granted) {
+        // Above the service, only a role that lets callers invoke Cloud Run matters (or one the rule cannot read).
+        if (parent && typeof role === "string" && !isExpression(role) && !INVOKER_ROLES.test(role)) continue;
+        const problem = memberProblem(doc, member);
+        if (problem !== undefined) findings.push({ path: r.path, message: parent ? `${problem} ${show(role)} on the whole ${r.type.split("_")[1]}` : problem, fix: FIX });
+      }
+    }
+    for (const r of resources(doc, "google_cloud_run_v2_service")) {
+      const disabled = boolOf(r.config.invoker_iam_disabled);
+      if (!disabled.known || disabled.value) {
+        findings.push({ path: r.path, message: `invoker_iam_disabled is ${show(r.config.invoker_iam_disabled)}: anyone may invoke the service`, fix: FIX });
+      }
+    }
+    return findings;
   },
 };
 
@@ -20,11 +91,21 @@ export const gcpRunNoPublicInvoke: PolicyRule = {
 export const gcpRunDedicatedAccount: PolicyRule = {
   id: "WEEK-GCP-005",
   statement: "Cloud Run services run as a dedicated service account, never the default compute account.",
-  check(node): Finding[] {
-    const found = resourceOf(node, "google_cloud_run_v2_service");
-    if (found === undefined) return [];
-    const account = (blocks(found.config.template)[0] ?? {}).service_account;
-    if (typeof account === "string" && account !== "" && !account.endsWith("-compute@developer.gserviceaccount.com")) return [];
-    return [{ message: `the service runs as ${account === undefined ? "the default compute account" : JSON.stringify(account)}`, fix: "create a google_service_account for it and set template.service_account" }];
+  check(doc): Finding[] {
+    return resources(doc, "google_cloud_run_v2_service").flatMap((r) => {
+      const template = blocksOf(r.config.template);
+      const account = template.known ? template.value[0]?.service_account : template.raw;
+      const fix = "create a google_service_account for it and set template.service_account";
+      if (typeof account === "string" && !isExpression(account) && account !== "" && !account.endsWith("-compute@developer.gserviceaccount.com")) return [];
+      const ref = typeof account === "string" ? /^\$\{google_service_account\.([\w-]+)\.(email|member)\}$/.exec(account) : null;
+      if (ref !== null && declares(doc, "google_service_account", ref[1])) return [];
+      const message =
+        account === undefined
+          ? "the service runs as the default compute account"
+          : isExpression(account)
+            ? `the service account ${show(account)} is an expression the rule cannot prove dedicated`
+            : `the service runs as ${show(account)}`;
+      return [{ path: r.path, message, fix }];
+    });
   },
 };

@@ -1,18 +1,26 @@
-import { resourceOf, SECRET_NAME, type Finding, type PolicyRule } from "../rule";
+import { resources } from "../document";
+import { isSecretName, urlUserinfo, type Finding, type PolicyRule } from "../rule";
+import { show } from "../value";
 
 /** WEEK-HEROKU-001: Heroku secrets go in sensitive config vars only. */
 export const herokuSensitiveConfig: PolicyRule = {
   id: "WEEK-HEROKU-001",
-  statement: "Heroku config vars that hold secrets are sensitive_config_vars / sensitive_vars, never plain config_vars.",
-  check(node): Finding[] {
-    const found = resourceOf(node, "heroku_app", "heroku_config", "heroku_app_config_association");
-    if (found === undefined) return [];
-    const plain = (found.type === "heroku_app" ? found.config.config_vars : found.config.vars) as Record<string, unknown> | undefined;
-    return Object.keys(plain ?? {})
-      .filter((name) => SECRET_NAME.test(name))
-      .map((name) => ({
-        message: `config var ${name} is a secret in plain config vars`,
-        fix: found.type === "heroku_app" ? "move it to sensitive_config_vars" : "move it to sensitive_vars",
-      }));
+  statement: "Heroku config vars that hold secrets (by name or as URL credentials) are sensitive_config_vars / sensitive_vars, never plain config_vars.",
+  check(doc): Finding[] {
+    return resources(doc, "heroku_app", "heroku_config", "heroku_app_config_association").flatMap((r) => {
+      const field = r.type === "heroku_app" ? "config_vars" : "vars";
+      const fix = r.type === "heroku_app" ? "move it to sensitive_config_vars" : "move it to sensitive_vars";
+      const plain = r.config[field];
+      if (plain === undefined || plain === null) return [];
+      if (typeof plain !== "object") return [{ path: r.path, message: `${field} is ${show(plain)}, an expression the rule cannot check for secrets`, fix }];
+      return Object.entries(plain as Record<string, unknown>).flatMap(([name, value]) => {
+        const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
+        if (isSecretName(name)) return [{ path: r.path, message: `config var ${name} is a secret in plain ${field}`, fix }];
+        if (urlUserinfo(text).some((u) => u.password !== undefined || /^(https?|git)$/.test(u.scheme))) {
+          return [{ path: r.path, message: `config var ${name} holds a URL with credentials in plain ${field}`, fix }];
+        }
+        return [];
+      });
+    });
   },
 };

@@ -1,39 +1,83 @@
-import { blocks, hasLiteralCredentials, isLiteral, outputOf, resourceOf, SECRET_NAME, type Finding, type PolicyRule } from "../rule";
+import { outputs, resources, type Json } from "../document";
+import { containerOfTerraform } from "../container";
+import { isSecretName, secretSources, urlUserinfo, type Finding, type PolicyRule } from "../rule";
+import { blocksOf, boolOf, isExpression, show } from "../value";
 
-/** Values that Terraform knows to be secret: generated passwords, sensitive variables and wrappers. */
-const SECRET_EXPRESSION = /random_password\.|sensitive\(|var\.(jupyter_token|git_token)|secret_data|access_token/;
+const FIX = "pass it from a sensitive variable, a generated password or a secret reference, never a literal";
 
-function envPairs(type: string, config: Record<string, unknown>): Array<[string, unknown]> {
-  if (type === "docker_container") {
-    return ((config.env as string[] | undefined) ?? []).map((entry) => {
-      const at = entry.indexOf("=");
-      return [entry.slice(0, at), entry.slice(at + 1)];
-    });
+/**
+ * Why one environment value leaks a secret, or undefined. A value under a secret name must be
+ * an expression that refers to a secret source (deny by default: `${"hunter2"}` is a literal);
+ * any value holding a URL with a literal password, or a token as the user of an http(s) or git
+ * URL, is a literal secret whatever its name.
+ */
+export function secretValueProblem(name: string, value: unknown, sources: RegExp): string | undefined {
+  const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
+  if (name === "<expression>" && !sources.test(text)) return `an environment entry ${show(text)} is an expression whose name the rule cannot read`;
+  if (isSecretName(name) && text !== "" && !(isExpression(text) && sources.test(text))) {
+    return isExpression(text)
+      ? `environment variable ${name} is an expression that does not come from a secret source`
+      : `environment variable ${name} holds a literal secret`;
   }
-  const containers = blocks((config.template as { containers?: unknown } | undefined)?.containers);
-  return containers.flatMap((c) => blocks(c.env).map((e) => [e.name as string, e.value] as [string, unknown]));
+  for (const info of urlUserinfo(text)) {
+    if (info.password !== undefined && info.password !== "" && !(isExpression(info.password) && sources.test(info.password))) {
+      return `environment variable ${name} holds a URL with a literal password`;
+    }
+    if (info.password === undefined && /^(https?|git|ssh|ftp)$/.test(info.scheme) && !isExpression(info.user) && info.user !== "git") {
+      return `environment variable ${name} holds a ${info.scheme} URL with credentials as its user`;
+    }
+  }
+  return undefined;
+}
+
+/** The secret-literal findings of one container's environment, `[name, value]` pairs or an expression. */
+export function envSecretFindings(path: string, env: Array<[string, unknown]> | string | undefined, sources: RegExp): Finding[] {
+  if (typeof env === "string") {
+    return sources.test(env) ? [] : [{ path, message: `env is ${show(env)}, an expression the rule cannot check for secrets`, fix: FIX }];
+  }
+  return (env ?? []).flatMap(([name, value]) => {
+    const problem = secretValueProblem(name, value, sources);
+    return problem === undefined ? [] : [{ path, message: problem, fix: FIX }];
+  });
 }
 
 /** WEEK-SECRET-001: no secret is written literally, and no output shows one. */
 export const secretLiterals: PolicyRule = {
   id: "WEEK-SECRET-001",
-  statement: "Secrets are never literal values in environment variables, and outputs that carry one are sensitive.",
-  check(node): Finding[] {
-    const output = outputOf(node);
-    if (output !== undefined) {
-      const text = JSON.stringify(output.value);
-      if (!output.sensitive && (SECRET_NAME.test(output.name) || SECRET_EXPRESSION.test(text) || hasLiteralCredentials(output.value))) {
-        return [{ message: `output ${output.name} carries a secret but is not sensitive`, fix: "set sensitive: true on the output" }];
+  statement: "Secrets are never literal values in environment variables (by name or as URL credentials), and outputs that carry one are sensitive.",
+  check(doc): Finding[] {
+    const sources = secretSources(doc);
+    const findings: Finding[] = [];
+    for (const output of outputs(doc)) {
+      const text = JSON.stringify(output.value ?? "");
+      const carries = isSecretName(output.name) || sources.test(text) || urlUserinfo(text).some((u) => u.password !== undefined);
+      const sensitive = boolOf(output.sensitive);
+      if (carries && !(sensitive.known && sensitive.value)) {
+        findings.push({ path: output.path, message: `output ${output.name} carries a secret but is not sensitive`, fix: "set sensitive: true on the output" });
       }
-      return [];
     }
-    const found = resourceOf(node, "docker_container", "google_cloud_run_v2_service");
-    if (found === undefined) return [];
-    return envPairs(found.type, found.config)
-      .filter(([name, value]) => (SECRET_NAME.test(name) && isLiteral(value)) || hasLiteralCredentials(value))
-      .map(([name]) => ({
-        message: `environment variable ${name} holds a literal secret`,
-        fix: "pass it from a sensitive variable, a generated password or a secret reference, never a literal",
-      }));
+    for (const r of resources(doc, "docker_container")) {
+      findings.push(...envSecretFindings(r.path, containerOfTerraform(r.path, r.config).env, sources));
+    }
+    for (const r of resources(doc, "google_cloud_run_v2_service")) {
+      const template = blocksOf(r.config.template);
+      if (r.config.dynamic !== undefined || (template.known && template.value[0]?.dynamic !== undefined)) {
+        findings.push({ path: r.path, message: "the service has dynamic blocks the rule cannot check for secrets", fix: FIX });
+        continue;
+      }
+      const containers = template.known ? blocksOf(template.value[0]?.containers) : template;
+      if (!containers.known) {
+        findings.push({ path: r.path, message: `the containers are ${show(containers.raw)}, an expression the rule cannot check for secrets`, fix: FIX });
+        continue;
+      }
+      for (const c of containers.value) {
+        const env = blocksOf(c.env);
+        const pairs: Array<[string, unknown]> | string = env.known
+          ? env.value.filter((e: Json) => e.value_source === undefined || e.value !== undefined).map((e: Json) => [String(e.name), e.value])
+          : String(env.raw);
+        findings.push(...envSecretFindings(r.path, pairs, sources));
+      }
+    }
+    return findings;
   },
 };
