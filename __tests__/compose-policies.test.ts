@@ -88,6 +88,7 @@ describe("Compose checks of the policy pack", () => {
     ["a password in another URL", { environment: { BROKER: "amqp://u:p4ss@mq/" } }, ["WEEK-SECRET-001"]],
     ["a URL password half literal", { environment: { DATABASE_URL: "postgresql://${U}:x${P}@db/w" } }, ["WEEK-SECRET-001"]],
     ["a literal password, list form", { environment: ["DB_PASS=hunter2"] }, ["WEEK-SECRET-001"]],
+    ["a database URL written out, even without a password (a secret name, as in Terraform)", { environment: { DATABASE_URL: "postgresql://database:5432/week" } }, ["WEEK-SECRET-001"]],
     ["a password in a URL, list form", { environment: ["BROKER=amqp://u:p4ss@mq/"] }, ["WEEK-SECRET-001"]],
     ["a token as the user of a git URL", { environment: { REPO: "https://ghp_abc123@github.com/o/r.git" } }, ["WEEK-SECRET-001"]],
     ["an escaped dollar is literal text", { environment: { SECRET: "$${SECRET}" } }, ["WEEK-SECRET-001"]],

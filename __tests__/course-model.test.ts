@@ -11,7 +11,7 @@ import { GcpStack } from "../stacks/gcp-stack";
 import { HerokuStack } from "../stacks/heroku-stack";
 import { LocalStack } from "../stacks/local-stack";
 import { COURSE_PIPELINE_MAX_ROWS, STAGED_DATA_FILE, TRAIN_ARGS_FILE, modelTrainingFiles } from "../constructs/shared/model-training";
-import { problemsOf, resourcesOf, synthJson, testApp, weekConfig } from "./helpers";
+import { filesUnder, inDirectory, problemsOf, resourcesOf, synthJson, testApp, weekConfig } from "./helpers";
 
 const COURSE_NAMES = { "0": "hate_speech", "1": "offensive_language", "2": "neither" };
 let dir: string;
@@ -22,15 +22,6 @@ function writeCsv(name: string, rows: number): string {
   for (let i = 0; i < rows; i++) lines.push(`${i},3,0,0,3,${i % 3},"tweet ${i} &amp; RT @x: more"`);
   fs.writeFileSync(file, `\ufeff${lines.join("\r\n")}\r\n`);
   return file;
-}
-
-/** Every file under `root`, skipping virtual environments and caches. */
-function walk(root: string): string[] {
-  return fs.readdirSync(root, { withFileTypes: true }).flatMap((entry) => {
-    const file = path.join(root, entry.name);
-    if (entry.isDirectory()) return [".venv", "node_modules", "__pycache__"].includes(entry.name) ? [] : walk(file);
-    return entry.isFile() ? [file] : [];
-  });
 }
 
 beforeAll(() => {
@@ -65,31 +56,19 @@ describe("model configuration", () => {
 
   it("puts the data and the options into the API's staged build context", () => {
     writeCsv("week.csv", 12);
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      const stack = new LocalStack(testApp(), "local", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES } }));
-      const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/workload/context")) as unknown as { stagedAt: string };
-      expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--label-names\n0=hate_speech");
-      expect(fs.readFileSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
-      expect(fs.readFileSync(path.join(api.stagedAt, "Dockerfile"), "utf8")).toContain("python -m ml.algo @ml/train.args");
-    } finally {
-      process.chdir(cwd);
-    }
+    const stack = inDirectory(dir, () => new LocalStack(testApp(), "local", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES } })));
+    const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/workload/context")) as unknown as { stagedAt: string };
+    expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--label-names\n0=hate_speech");
+    expect(fs.readFileSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
+    expect(fs.readFileSync(path.join(api.stagedAt, "Dockerfile"), "utf8")).toContain("python -m ml.algo @ml/train.args");
   });
 
   it("does the same for the API image pushed to Google Cloud", () => {
     writeCsv("week.csv", 12);
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      const stack = new GcpStack(testApp(), "gcp", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class" } }));
-      const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/image/context")) as unknown as { stagedAt: string };
-      expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--text-column\ntweet");
-      expect(fs.existsSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toBe(true);
-    } finally {
-      process.chdir(cwd);
-    }
+    const stack = inDirectory(dir, () => new GcpStack(testApp(), "gcp", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class" } })));
+    const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/image/context")) as unknown as { stagedAt: string };
+    expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--text-column\ntweet");
+    expect(fs.existsSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toBe(true);
   });
 
   /** The Heroku API's build context, and the folder its heroku_build tars. */
@@ -102,21 +81,15 @@ describe("model configuration", () => {
 
   it("does the same for the source the Heroku build tars, so the Heroku app serves the configured model", () => {
     writeCsv("week.csv", 12);
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      const model = { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES, classWeight: "balanced" as const };
-      const { stagedAt } = herokuApiContext(new HerokuStack(testApp(), "heroku", weekConfig({ model })));
-      expect(fs.readFileSync(path.join(stagedAt, TRAIN_ARGS_FILE), "utf8").trimEnd().split("\n")).toEqual([
-        "--data", STAGED_DATA_FILE, "--text-column", "tweet", "--label-column", "class",
-        "--label-names", "0=hate_speech,1=offensive_language,2=neither",
-        "--algorithm", "fast", "--class-weight", "balanced",
-      ]);
-      expect(fs.readFileSync(path.join(stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
-      expect(fs.readFileSync(path.join(stagedAt, "heroku.yml"), "utf8")).toContain("web: Dockerfile");
-    } finally {
-      process.chdir(cwd);
-    }
+    const model = { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES, classWeight: "balanced" as const };
+    const { stagedAt } = herokuApiContext(inDirectory(dir, () => new HerokuStack(testApp(), "heroku", weekConfig({ model }))));
+    expect(fs.readFileSync(path.join(stagedAt, TRAIN_ARGS_FILE), "utf8").trimEnd().split("\n")).toEqual([
+      "--data", STAGED_DATA_FILE, "--text-column", "tweet", "--label-column", "class",
+      "--label-names", "0=hate_speech,1=offensive_language,2=neither",
+      "--algorithm", "fast", "--class-weight", "balanced",
+    ]);
+    expect(fs.readFileSync(path.join(stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
+    expect(fs.readFileSync(path.join(stagedAt, "heroku.yml"), "utf8")).toContain("web: Dockerfile");
   });
 
   it("adds nothing to the Heroku build without a model setting: the sources' options train the sample", () => {
@@ -128,21 +101,17 @@ describe("model configuration", () => {
   it("writes the Heroku data only inside the build context asset: never elsewhere in cdktf.out, never in the sources", () => {
     const marker = "h7-marker-9f3a";
     fs.writeFileSync(path.join(dir, "marked.csv"), `tweet,class\n"${marker} one",0\n"${marker} two",1\n`);
+    const marked = (root: string, skip: string[] = []) => filesUnder(root, skip).filter((file) => fs.readFileSync(file).includes(marker));
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "week-synth-"));
-    const cwd = process.cwd();
-    process.chdir(dir);
     try {
       const app = new App({ outdir });
-      const stack = new HerokuStack(app, "heroku", weekConfig({ model: { data: "marked.csv", textColumn: "tweet", labelColumn: "class" } }));
+      const stack = inDirectory(dir, () => new HerokuStack(app, "heroku", weekConfig({ model: { data: "marked.csv", textColumn: "tweet", labelColumn: "class" } })));
       const { sourcePath } = herokuApiContext(stack);
       app.synth();
-      const holding = walk(outdir).filter((file) => fs.readFileSync(file).includes(marker));
       // The asset folder heroku_build points at, relative to the stack's synthesised folder.
-      const asset = path.join(outdir, "stacks", "heroku", sourcePath);
-      expect(holding).toEqual([path.join(asset, STAGED_DATA_FILE)]);
-      expect(walk(path.join(WORKLOADS, "api")).filter((file) => fs.readFileSync(file).includes(marker))).toEqual([]);
+      expect(marked(outdir)).toEqual([path.join(outdir, "stacks", "heroku", sourcePath, STAGED_DATA_FILE)]);
+      expect(marked(path.join(WORKLOADS, "api"), [".venv", "__pycache__"])).toEqual([]);
     } finally {
-      process.chdir(cwd);
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
