@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkCompose, formatComposeFinding, isPinnedImage } from "../policies/compose";
+import { checkCompose } from "../policies/compose";
+import { isPinnedReference } from "../policies/image-ref";
 import { writeDatabaseEnv } from "../scripts/write-database-env";
 
 /** A service every rule accepts; each case changes one thing. */
@@ -14,8 +15,13 @@ const GOOD = {
   environment: { POSTGRES_PASSWORD: "${POSTGRES_PASSWORD:?set it}" },
 };
 
+/** The rule id of a finding line (`[WEEK-DOCKER-002] compose/services/svc: ...`). */
+function ruleOf(line: string): string {
+  return /^\[([A-Z0-9-]+)\]/.exec(line)?.[1] ?? line;
+}
+
 function findings(service: Record<string, unknown>): string[] {
-  return checkCompose({ services: { svc: service } }).findings.map((f) => f.ruleId);
+  return checkCompose({ services: { svc: service } }).errors.map(ruleOf);
 }
 
 describe("Compose checks of the policy pack", () => {
@@ -30,6 +36,10 @@ describe("Compose checks of the policy pack", () => {
     ["a registry port but no tag", { image: "registry.example.com:5000/postgres" }, ["WEEK-DOCKER-001"]],
     ["a tag from a variable", { image: "postgres:${TAG}" }, ["WEEK-DOCKER-001"]],
     ["neither image nor build", { image: undefined }, ["WEEK-DOCKER-001"]],
+    ["a major-only tag", { image: "postgres:17" }, ["WEEK-DOCKER-001"]],
+    ["a major-only tag with a variant", { image: "python:3-slim" }, ["WEEK-DOCKER-001"]],
+    ["a channel tag", { image: "postgres:stable" }, ["WEEK-DOCKER-001"]],
+    ["a pinned default a variable can override", { image: "postgres:${TAG:-17.6}" }, ["WEEK-DOCKER-001"]],
     // WEEK-DOCKER-002: loopback ports
     ["a short port on every interface", { ports: ["5432:5432"] }, ["WEEK-DOCKER-002"]],
     ["a container-only port number", { ports: [5432] }, ["WEEK-DOCKER-002"]],
@@ -37,6 +47,8 @@ describe("Compose checks of the policy pack", () => {
     ["a long port on 0.0.0.0", { ports: [{ target: 5432, published: 5432, host_ip: "0.0.0.0" }] }, ["WEEK-DOCKER-002"]],
     ["a short port on 0.0.0.0", { ports: ["0.0.0.0:5432:5432"] }, ["WEEK-DOCKER-002"]],
     ["one good port and one open", { ports: ["127.0.0.1:1:1", "2:2"] }, ["WEEK-DOCKER-002"]],
+    ["an address from a variable", { ports: ["${BIND}:5432:5432"] }, ["WEEK-DOCKER-002"]],
+    ["a long port with host_ip from a variable", { ports: [{ target: 5432, published: 5432, host_ip: "$BIND" }] }, ["WEEK-DOCKER-002"]],
     // WEEK-DOCKER-003: healthcheck, memory, restart
     ["no healthcheck", { healthcheck: undefined }, ["WEEK-DOCKER-003"]],
     ["a disabled healthcheck", { healthcheck: { disable: true } }, ["WEEK-DOCKER-003"]],
@@ -44,12 +56,29 @@ describe("Compose checks of the policy pack", () => {
     ["no memory limit", { mem_limit: undefined }, ["WEEK-DOCKER-003"]],
     ["no restart policy", { restart: undefined }, ["WEEK-DOCKER-003"]],
     ["restart no", { restart: "no" }, ["WEEK-DOCKER-003"]],
+    ["a memory limit from a variable", { mem_limit: "${MEM}" }, ["WEEK-DOCKER-003"]],
+    ["restart from a variable", { restart: "${RESTART:-always}" }, ["WEEK-DOCKER-003"]],
     ["none of the three", { healthcheck: undefined, mem_limit: undefined, restart: undefined }, ["WEEK-DOCKER-003", "WEEK-DOCKER-003", "WEEK-DOCKER-003"]],
     // WEEK-DOCKER-004: host control
     ["privileged", { privileged: true }, ["WEEK-DOCKER-004"]],
     ["the socket, short form", { volumes: ["/var/run/docker.sock:/var/run/docker.sock"] }, ["WEEK-DOCKER-004"]],
     ["the socket, long form", { volumes: [{ type: "bind", source: "/run/docker.sock", target: "/s" }] }, ["WEEK-DOCKER-004"]],
     ["the socket elsewhere", { volumes: ["/home/me/.docker/run/docker.sock:/var/run/docker.sock:ro"] }, ["WEEK-DOCKER-004"]],
+    ["privileged from a variable", { privileged: "${PRIV}" }, ["WEEK-DOCKER-004"]],
+    ["the host's root, short form", { volumes: ["/:/host:ro"] }, ["WEEK-DOCKER-004"]],
+    ["the host's root, long form", { volumes: [{ type: "bind", source: "/", target: "/host" }] }, ["WEEK-DOCKER-004"]],
+    ["the host's /etc", { volumes: ["/etc:/host-etc"] }, ["WEEK-DOCKER-004"]],
+    ["ssh keys from the home folder", { volumes: ["~/.ssh:/root/.ssh:ro"] }, ["WEEK-DOCKER-004"]],
+    ["a bind from a variable", { volumes: ["$HOME:/h"] }, ["WEEK-DOCKER-004"]],
+    ["an added capability", { cap_add: ["SYS_ADMIN"] }, ["WEEK-DOCKER-004"]],
+    ["a host device", { devices: ["/dev/fuse:/dev/fuse"] }, ["WEEK-DOCKER-004"]],
+    ["the host's pid namespace", { pid: "host" }, ["WEEK-DOCKER-004"]],
+    ["the host's network", { network_mode: "host" }, ["WEEK-DOCKER-004"]],
+    ["the host's ipc namespace", { ipc: "host" }, ["WEEK-DOCKER-004"]],
+    ["the host's user namespace", { userns_mode: "host" }, ["WEEK-DOCKER-004"]],
+    ["another container's network", { network_mode: "container:db" }, ["WEEK-DOCKER-004"]],
+    ["seccomp unconfined", { security_opt: ["seccomp:unconfined"] }, ["WEEK-DOCKER-004"]],
+    ["user root", { user: "root" }, ["WEEK-DOCKER-004"]],
     // WEEK-SECRET-001: literal secrets
     ["a literal password", { environment: { POSTGRES_PASSWORD: "hunter2" } }, ["WEEK-SECRET-001"]],
     ["a literal token, list form", { environment: ["JUPYTER_TOKEN=abc"] }, ["WEEK-SECRET-001"]],
@@ -58,6 +87,11 @@ describe("Compose checks of the policy pack", () => {
     ["a password in a URL", { environment: { DATABASE_URL: "postgresql://week:hunter2@database:5432/week" } }, ["WEEK-SECRET-001"]],
     ["a password in another URL", { environment: { BROKER: "amqp://u:p4ss@mq/" } }, ["WEEK-SECRET-001"]],
     ["a URL password half literal", { environment: { DATABASE_URL: "postgresql://${U}:x${P}@db/w" } }, ["WEEK-SECRET-001"]],
+    ["a literal password, list form", { environment: ["DB_PASS=hunter2"] }, ["WEEK-SECRET-001"]],
+    ["a database URL written out, even without a password (a secret name, as in Terraform)", { environment: { DATABASE_URL: "postgresql://database:5432/week" } }, ["WEEK-SECRET-001"]],
+    ["a password in a URL, list form", { environment: ["BROKER=amqp://u:p4ss@mq/"] }, ["WEEK-SECRET-001"]],
+    ["a token as the user of a git URL", { environment: { REPO: "https://ghp_abc123@github.com/o/r.git" } }, ["WEEK-SECRET-001"]],
+    ["an escaped dollar is literal text", { environment: { SECRET: "$${SECRET}" } }, ["WEEK-SECRET-001"]],
   ])("find %s", (_what, change, expected) => {
     expect(findings({ ...GOOD, ...change })).toEqual(expected);
   });
@@ -81,6 +115,15 @@ describe("Compose checks of the policy pack", () => {
     ["a URL without password", { environment: { API_URL: "http://api:8000" } }],
     ["an env file", { env_file: ["database.env"], environment: undefined }],
     ["plain settings", { environment: { PORT: "8000", LOG_LEVEL: "info" } }],
+    ["a secret from the shell, map form", { environment: { GIT_TOKEN: null } }],
+    ["where a secret is kept, not the secret", { environment: { POSTGRES_PASSWORD_FILE: "/run/secrets/pw" } }],
+    ["a full release with a variant", { image: "week-local/python:3.11-slim-bookworm" }],
+    ["a bind of a project file", { volumes: [{ type: "bind", source: "./lambdas-src/database/initdb/001-course.sql", target: "/docker-entrypoint-initdb.d/001-course.sql", read_only: true }] }],
+    ["a bind of a project folder, short form", { volumes: ["./notebooks:/home/student/workspace"] }],
+    ["an escaped dollar in a bind", { volumes: ["./data$$:/d"] }],
+    ["an empty cap_add", { cap_add: [] }],
+    ["the default network mode", { network_mode: "bridge" }],
+    ["a non-root user", { user: "1000:1000" }],
   ])("accept %s", (_what, change) => {
     expect(findings({ ...GOOD, ...change })).toEqual([]);
   });
@@ -89,25 +132,34 @@ describe("Compose checks of the policy pack", () => {
     const service = { ...GOOD, ports: ["0.0.0.0:1:1"], restart: "no", "x-week-suppress": [{ rule: "WEEK-DOCKER-002", reason: "opened on purpose" }] };
     const report = checkCompose({ services: { svc: service } });
     expect(report.suppressed.map((f) => f.ruleId)).toEqual(["WEEK-DOCKER-002"]);
-    expect(report.findings.map((f) => f.ruleId)).toEqual(["WEEK-DOCKER-003"]);
+    expect(report.suppressed[0]).toEqual({ ruleId: "WEEK-DOCKER-002", path: "compose/services/svc", reason: "opened on purpose" });
+    expect(report.errors.map(ruleOf)).toEqual(["WEEK-DOCKER-003"]);
     const noReason = checkCompose({ services: { svc: { ...service, "x-week-suppress": [{ rule: "WEEK-DOCKER-002", reason: " " }] } } });
-    expect(noReason.findings.map((f) => f.ruleId)).toEqual(["WEEK-DOCKER-002", "WEEK-DOCKER-003"]);
+    expect(noReason.errors.map(ruleOf)).toEqual(["WEEK-DOCKER-002", "WEEK-DOCKER-003"]);
+    const otherService = checkCompose({ services: { svc: service, other: { ...GOOD, ports: ["0.0.0.0:2:2"] } } });
+    expect(otherService.errors.map(ruleOf)).toEqual(["WEEK-DOCKER-002", "WEEK-DOCKER-003"]);
   });
 
-  it("name the rule, the place and the value, never a secret's value", () => {
-    const [finding] = checkCompose({ services: { db: { ...GOOD, environment: { POSTGRES_PASSWORD: "hunter2" } } } }).findings;
-    expect(formatComposeFinding(finding)).toBe(
-      "WEEK-SECRET-001 services.db.environment.POSTGRES_PASSWORD: service db sets POSTGRES_PASSWORD to a literal value (fix: take it from the environment: POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD})",
+  it("name the rule, the place and the value, never a secret's value, in the line synth writes", () => {
+    const [finding] = checkCompose({ services: { db: { ...GOOD, environment: { POSTGRES_PASSWORD: "hunter2" } } } }).errors;
+    expect(finding).toBe(
+      "[WEEK-SECRET-001] compose/services/db: environment variable POSTGRES_PASSWORD holds a literal secret. Fix: pass it from a sensitive variable, a generated password or a secret reference, never a literal",
     );
-    const [url] = checkCompose({ services: { db: { ...GOOD, environment: { DATABASE_URL: "postgresql://a:hunter2@b/c" } } } }).findings;
-    expect(formatComposeFinding(url)).not.toContain("hunter2");
-    const [port] = checkCompose({ services: { api: { ...GOOD, ports: ["8080:8000"] } } }).findings;
-    expect(port.message).toBe('service api publishes a port on every interface, got "8080:8000"');
+    const [url] = checkCompose({ services: { db: { ...GOOD, environment: { DATABASE_URL: "postgresql://a:hunter2@b/c" } } } }).errors;
+    expect(url).toMatch(/^\[WEEK-SECRET-001\] compose\/services\/db: environment variable DATABASE_URL /);
+    expect(url).not.toContain("hunter2");
+    const [port] = checkCompose({ services: { api: { ...GOOD, ports: ["8080:8000"] } } }).errors;
+    expect(port).toMatch(/^\[WEEK-DOCKER-002\] compose\/services\/api: host port "8080" is published on every interface\. Fix: /);
   });
 
-  it("tell pinned references from unpinned ones", () => {
-    expect(["a:1", "a/b:1.2-x", "h:5000/a:1"].map(isPinnedImage)).toEqual([true, true, true]);
-    expect(["a", "a:latest", "h:5000/a", "a:"].map(isPinnedImage)).toEqual([false, false, false, false]);
+  it("count every rule and report like a stack's pack", () => {
+    expect(checkCompose({ services: { svc: GOOD } })).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], suppressed: [] });
+    expect(checkCompose(null)).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], suppressed: [] });
+  });
+
+  it("tell pinned references from unpinned ones with the Terraform rules' test", () => {
+    expect(["a:1.0", "a/b:1.2-x", "h:5000/a:1.2", `a@sha256:${"b".repeat(64)}`].map(isPinnedReference)).toEqual([true, true, true, true]);
+    expect(["a", "a:latest", "h:5000/a", "a:", "a:1", "h:5000/a:1"].map(isPinnedReference)).toEqual([false, false, false, false, false, false]);
   });
 });
 

@@ -113,7 +113,7 @@ describe("docker-compose.yml", () => {
     expect(services.api.environment!.DATABASE_URL).toMatch(
       /^postgresql:\/\/\$\{POSTGRES_USER:\?[^}]+\}:\$\{POSTGRES_PASSWORD:\?[^}]+\}@database:5432\/\$\{POSTGRES_DB:\?[^}]+\}$/,
     );
-    expect(checkCompose(document)).toEqual({ findings: [], suppressed: [], rulesChecked: 5 });
+    expect(checkCompose(document)).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], suppressed: [] });
   });
 
   it("opens ports on every interface only with the configuration's opt-in, recorded as a suppression", () => {
@@ -123,7 +123,7 @@ describe("docker-compose.yml", () => {
       expect(s["x-week-suppress"]).toEqual([{ rule: "WEEK-DOCKER-002", reason: expect.stringContaining("publishOnAllInterfaces") }]);
     }
     const report = checkCompose(opened.document);
-    expect(report.findings).toEqual([]);
+    expect(report.errors).toEqual([]);
     expect(report.suppressed.map((f) => f.ruleId)).toEqual(["WEEK-DOCKER-002", "WEEK-DOCKER-002", "WEEK-DOCKER-002", "WEEK-DOCKER-002"]);
   });
 
@@ -154,6 +154,20 @@ describe("npm run compose", () => {
       env: { ...process.env, ...env },
       encoding: "utf8",
     });
+
+  it("prints the policy summary line synth prints, suppressions counted", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compose-policy-"));
+    const config = path.join(dir, "week.config.json");
+    try {
+      fs.writeFileSync(config, "{}");
+      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 5 rules checked, 0 findings, 0 suppressions\n");
+      // Every finding the configuration could cause is refused by its validation first; the opt-in is a suppression per service.
+      fs.writeFileSync(config, JSON.stringify({ network: { publishOnAllInterfaces: true } }));
+      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 5 rules checked, 0 findings, 4 suppressions\n");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("honours WEEK_CONFIG (--check: another configuration is another file, and nothing is written)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compose-config-"));

@@ -5,10 +5,13 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { App } from "cdktf";
+import { WORKLOADS } from "../constructs/paths";
 import { GcpStack } from "../stacks/gcp-stack";
+import { HerokuStack } from "../stacks/heroku-stack";
 import { LocalStack } from "../stacks/local-stack";
 import { COURSE_PIPELINE_MAX_ROWS, STAGED_DATA_FILE, TRAIN_ARGS_FILE, modelTrainingFiles } from "../constructs/shared/model-training";
-import { problemsOf, testApp, weekConfig } from "./helpers";
+import { filesUnder, inDirectory, problemsOf, resourcesOf, synthJson, testApp, weekConfig } from "./helpers";
 
 const COURSE_NAMES = { "0": "hate_speech", "1": "offensive_language", "2": "neither" };
 let dir: string;
@@ -53,30 +56,63 @@ describe("model configuration", () => {
 
   it("puts the data and the options into the API's staged build context", () => {
     writeCsv("week.csv", 12);
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      const stack = new LocalStack(testApp(), "local", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES } }));
-      const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/workload/context")) as unknown as { stagedAt: string };
-      expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--label-names\n0=hate_speech");
-      expect(fs.readFileSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
-      expect(fs.readFileSync(path.join(api.stagedAt, "Dockerfile"), "utf8")).toContain("python -m ml.algo @ml/train.args");
-    } finally {
-      process.chdir(cwd);
-    }
+    const stack = inDirectory(dir, () => new LocalStack(testApp(), "local", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES } })));
+    const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/workload/context")) as unknown as { stagedAt: string };
+    expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--label-names\n0=hate_speech");
+    expect(fs.readFileSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
+    expect(fs.readFileSync(path.join(api.stagedAt, "Dockerfile"), "utf8")).toContain("python -m ml.algo @ml/train.args");
   });
 
   it("does the same for the API image pushed to Google Cloud", () => {
     writeCsv("week.csv", 12);
-    const cwd = process.cwd();
-    process.chdir(dir);
+    const stack = inDirectory(dir, () => new GcpStack(testApp(), "gcp", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class" } })));
+    const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/image/context")) as unknown as { stagedAt: string };
+    expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--text-column\ntweet");
+    expect(fs.existsSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toBe(true);
+  });
+
+  /** The Heroku API's build context, and the folder its heroku_build tars. */
+  function herokuApiContext(stack: HerokuStack): { stagedAt: string; sourcePath: string } {
+    const context = stack.node.findAll().find((c) => c.node.path.endsWith("api/app/context")) as unknown as { stagedAt: string; path: string };
+    const builds = Object.values(resourcesOf(synthJson(stack), "heroku_build"));
+    expect(builds.map((build) => build.source)).toEqual([{ path: context.path }]);
+    return { stagedAt: context.stagedAt, sourcePath: context.path };
+  }
+
+  it("does the same for the source the Heroku build tars, so the Heroku app serves the configured model", () => {
+    writeCsv("week.csv", 12);
+    const model = { data: "week.csv", textColumn: "tweet", labelColumn: "class", labelNames: COURSE_NAMES, classWeight: "balanced" as const };
+    const { stagedAt } = herokuApiContext(inDirectory(dir, () => new HerokuStack(testApp(), "heroku", weekConfig({ model }))));
+    expect(fs.readFileSync(path.join(stagedAt, TRAIN_ARGS_FILE), "utf8").trimEnd().split("\n")).toEqual([
+      "--data", STAGED_DATA_FILE, "--text-column", "tweet", "--label-column", "class",
+      "--label-names", "0=hate_speech,1=offensive_language,2=neither",
+      "--algorithm", "fast", "--class-weight", "balanced",
+    ]);
+    expect(fs.readFileSync(path.join(stagedAt, STAGED_DATA_FILE))).toEqual(fs.readFileSync(path.join(dir, "week.csv")));
+    expect(fs.readFileSync(path.join(stagedAt, "heroku.yml"), "utf8")).toContain("web: Dockerfile");
+  });
+
+  it("adds nothing to the Heroku build without a model setting: the sources' options train the sample", () => {
+    const { stagedAt } = herokuApiContext(new HerokuStack(testApp(), "heroku", weekConfig()));
+    expect(fs.existsSync(path.join(stagedAt, STAGED_DATA_FILE))).toBe(false);
+    expect(fs.readFileSync(path.join(stagedAt, TRAIN_ARGS_FILE))).toEqual(fs.readFileSync(path.join(WORKLOADS, "api", TRAIN_ARGS_FILE)));
+  });
+
+  it("writes the Heroku data only inside the build context asset: never elsewhere in cdktf.out, never in the sources", () => {
+    const marker = "h7-marker-9f3a";
+    fs.writeFileSync(path.join(dir, "marked.csv"), `tweet,class\n"${marker} one",0\n"${marker} two",1\n`);
+    const marked = (root: string, skip: string[] = []) => filesUnder(root, skip).filter((file) => fs.readFileSync(file).includes(marker));
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "week-synth-"));
     try {
-      const stack = new GcpStack(testApp(), "gcp", weekConfig({ model: { data: "week.csv", textColumn: "tweet", labelColumn: "class" } }));
-      const api = stack.node.findAll().find((c) => c.node.path.endsWith("api/image/context")) as unknown as { stagedAt: string };
-      expect(fs.readFileSync(path.join(api.stagedAt, TRAIN_ARGS_FILE), "utf8")).toContain("--text-column\ntweet");
-      expect(fs.existsSync(path.join(api.stagedAt, STAGED_DATA_FILE))).toBe(true);
+      const app = new App({ outdir });
+      const stack = inDirectory(dir, () => new HerokuStack(app, "heroku", weekConfig({ model: { data: "marked.csv", textColumn: "tweet", labelColumn: "class" } })));
+      const { sourcePath } = herokuApiContext(stack);
+      app.synth();
+      // The asset folder heroku_build points at, relative to the stack's synthesised folder.
+      expect(marked(outdir)).toEqual([path.join(outdir, "stacks", "heroku", sourcePath, STAGED_DATA_FILE)]);
+      expect(marked(path.join(WORKLOADS, "api"), [".venv", "__pycache__"])).toEqual([]);
     } finally {
-      process.chdir(cwd);
+      fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
 

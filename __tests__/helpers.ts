@@ -79,6 +79,26 @@ export function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
   }
 }
 
+/** Every file under `root`, folders named in `skip` left out. */
+export function filesUnder(root: string, skip: readonly string[] = []): string[] {
+  return fs.readdirSync(root, { withFileTypes: true }).flatMap((entry) => {
+    const file = path.join(root, entry.name);
+    if (entry.isDirectory()) return skip.includes(entry.name) ? [] : filesUnder(file, skip);
+    return [file];
+  });
+}
+
+/** Runs `fn` with `dir` as the working directory (where a relative model.data is found), then goes back. */
+export function inDirectory<T>(dir: string, fn: () => T): T {
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    return fn();
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
 /**
  * Synthesises the stacks `build` adds to a fresh app into a temporary folder, as `cdktf synth`
  * writes them (configuration, manifests and assets), and returns the text of every file.
@@ -89,9 +109,7 @@ export function synthesiseToFiles(build: (app: App) => void): string {
     const app = new App({ outdir });
     build(app);
     app.synth();
-    const files = (dir: string): string[] =>
-      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
-    return files(outdir)
+    return filesUnder(outdir)
       .map((file) => fs.readFileSync(file, "utf8"))
       .join("\n");
   } finally {

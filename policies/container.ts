@@ -1,12 +1,11 @@
 /**
  * A container as the rules see it, whatever document describes it: a Terraform
  * `docker_container` (`containerOfTerraform`) or a Compose service (`containerOfCompose`, where
- * `$VAR` interpolation counts as an expression). Each field keeps its raw value; the checks
+ * `$VAR` interpolation counts as an expression, see `composeValue`). Each field keeps its raw value; the checks
  * (`hostControlFindings`, `portFindings`, `limitsFindings`, and `envSecretFindings` in
  * rules/secret-literals.ts) read them deny-by-default: an expression is unknown, hence a finding.
- * Compose rules keep the Terraform rules' ids: a WEEK-DOCKER-004 rule for Compose is
- * `{ id, statement, check: (doc) => services.flatMap((s) => hostControlFindings(containerOfCompose(path, s))) }`,
- * run by `judgeDocument`.
+ * The Compose rules (compose.ts) run these same checks under the Terraform rules' ids, through
+ * `judgeDocument`.
  */
 import * as path from "path";
 import type { Json } from "./document";
@@ -190,11 +189,32 @@ export function limitsFindings(c: ContainerSpec): ContainerFinding[] {
   return findings;
 }
 
-/** A Compose value with `$VAR` or `${VAR}` interpolation (not `$$`) is unknown until Compose runs: marked as an expression. */
-function composeValue(value: unknown): unknown {
+/** A Compose variable reference: `$$` (a literal dollar), `${NAME}`, `${NAME:?error}`, `${NAME?error}`, `${NAME:-default}`, `${NAME-default}` or `$NAME`. */
+const COMPOSE_REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const RUNTIME_VALUE = String.raw`\$\{compose\.[A-Za-z_][A-Za-z0-9_]*\}`;
+
+/**
+ * What in a Compose value is known to come from the run-time environment rather than from the
+ * file (the `sources` of `envSecretFindings`): a value made only of variables, or a URL whose
+ * credentials are only variables. A literal part (`prefix-${SECRET}`, `x${PASSWORD}`) or a
+ * literal default (`${API_KEY:-abc}`) is not.
+ */
+export const COMPOSE_RUNTIME_VALUES = new RegExp(`^(?:${RUNTIME_VALUE})+$|^[a-z][a-z0-9+.-]*://(?:${RUNTIME_VALUE})*:(?:${RUNTIME_VALUE})+@`, "i");
+
+/**
+ * A Compose value with each variable reference written as the expression `${compose.NAME}`:
+ * unknown until Compose runs, so the checks treat it as they treat a Terraform expression. A
+ * required variable and an empty default are the variable alone; a non-empty default stays
+ * visible (`${compose.NAME:-text}`), so it is never taken for a value from the environment.
+ * `$$` is a literal dollar.
+ */
+export function composeValue(value: unknown): unknown {
   if (typeof value !== "string") return value;
-  const interpolated = /(^|[^$])(\$\$)*\$(?!\$)[{A-Za-z_]/.test(value);
-  return interpolated && !value.includes("${") ? `\${${value}}` : value;
+  return value.replace(COMPOSE_REFERENCE, (whole: string, braced?: string, op?: string, rest?: string, bare?: string) => {
+    if (whole === "$$") return "$";
+    const name = braced ?? bare;
+    return op !== undefined && op.endsWith("-") && rest !== "" ? `\${compose.${name}:-${rest}}` : `\${compose.${name}}`;
+  });
 }
 
 /** A Compose size (`512m`, `1g`, `536870912`) in MiB, or the value itself when it is not one. */
@@ -238,6 +258,9 @@ function composeBindSource(entry: unknown): unknown {
   return undefined;
 }
 
+/** A variable named without a value (`- NAME`, `NAME:`): Compose takes it from the shell at run time. */
+const fromShell = (name: string): string => `\${compose.${name}}`;
+
 /** A Compose service (`services.<name>` of a rendered docker-compose.yml) as a ContainerSpec. */
 export function containerOfCompose(pathOf: string, service: Json): ContainerSpec {
   const env = service.environment;
@@ -248,10 +271,10 @@ export function containerOfCompose(pathOf: string, service: Json): ContainerSpec
         ? env.map((entry): [string, unknown] => {
             const text = String(entry);
             const at = text.indexOf("=");
-            return at < 0 ? [text, undefined] : [text.slice(0, at), composeValue(text.slice(at + 1))];
+            return at < 0 ? [text, fromShell(text)] : [text.slice(0, at), composeValue(text.slice(at + 1))];
           })
         : typeof env === "object"
-          ? Object.entries(env as Json).map(([name, value]): [string, unknown] => [name, composeValue(value)])
+          ? Object.entries(env as Json).map(([name, value]): [string, unknown] => [name, value === null || value === undefined ? fromShell(name) : composeValue(value)])
           : String(composeValue(env));
   const volumes = service.volumes;
   const hostPaths = Array.isArray(volumes) ? volumes.map(composeBindSource).filter((v) => v !== undefined) : volumes === undefined ? [] : [composeValue(volumes)];

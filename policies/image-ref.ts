@@ -8,6 +8,8 @@
  * mutable. Two-number releases are accepted because PostgreSQL (17.6) and Ubuntu (24.04)
  * number their releases that way; a digest is what to use where that residual drift matters.
  */
+import { isExpression, show } from "./value";
+
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 const CHANNELS = /^(latest|stable|rolling|edge|lts|current|nightly|dev|devel|main|master|beta|alpha|rc|next|testing|unstable|mainline)$/i;
 const RELEASE = /^v?\d+\.\d+(\.\d+)*([-_+.][A-Za-z0-9][A-Za-z0-9._-]*)?$/;
@@ -35,4 +37,19 @@ export function unpinnedReason(ref: string): string | undefined {
 
 export function isPinnedReference(ref: string): boolean {
   return unpinnedReason(ref) === undefined;
+}
+
+/** How to pin an image, for findings. */
+export const PIN_FIX = "name an exact release (postgres:17.6-bookworm) or a digest (name@sha256:...), never a major, a channel or latest";
+
+/**
+ * Why an image reference is not provably pinned, or undefined: a literal is judged by
+ * `unpinnedReason`; an expression (Terraform's `${...}`, a Compose variable) is unknown, hence a
+ * problem, unless the caller proves it first (a reference to an image the document declares).
+ */
+export function imageProblem(ref: unknown): string | undefined {
+  if (typeof ref !== "string") return `the image ${show(ref)} is not a reference the rule can read`;
+  if (isExpression(ref)) return `image ${show(ref)} is an expression the rule cannot prove pinned`;
+  const why = unpinnedReason(ref);
+  return why === undefined ? undefined : `image ${JSON.stringify(ref)} is not pinned: ${why}`;
 }

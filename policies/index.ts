@@ -15,7 +15,7 @@ import { herokuSensitiveConfig } from "./rules/heroku-sensitive-config";
 import { secretLiterals } from "./rules/secret-literals";
 import { statefulDestroyProtection } from "./rules/stateful-destroy-protection";
 
-export { PolicyFindingsError, PolicyPack, judgeDocument, findingLine, type PolicyReport } from "./policy-pack";
+export { PolicyFindingsError, PolicyPack, judgeDocument, findingLine, policySummary, type PolicyReport } from "./policy-pack";
 export { suppress, suppressionTable, type SuppressionTable } from "./suppress";
 export type { Finding, PolicyRule } from "./rule";
 export type { TerraformDocument } from "./document";

@@ -33,6 +33,12 @@ export function findingLine(ruleId: string, finding: Finding): string {
   return `[${ruleId}] ${finding.path}: ${finding.message}. Fix: ${finding.fix}`;
 }
 
+/** The one-line summary of a judgement: `policy local: 18 rules checked, 0 findings, 1 suppression`. */
+export function policySummary(name: string, { rules, findings, suppressions }: PolicyReport): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `policy ${name}: ${plural(rules, "rule")} checked, ${plural(findings, "finding")}, ${plural(suppressions, "suppression")}`;
+}
+
 /**
  * Runs `rules` on one document of any kind. A finding covered by a suppression of its rule
  * (made at its path or above) is counted as suppressed; the others are errors.
@@ -143,8 +149,6 @@ export class PolicyPack {
 
   /** `policy local: 18 rules checked, 0 findings, 1 suppression` */
   summary(stackName: string = this.stack.node.id): string {
-    const { rules, findings, suppressions } = this.report;
-    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-    return `policy ${stackName}: ${plural(rules, "rule")} checked, ${plural(findings, "finding")}, ${plural(suppressions, "suppression")}`;
+    return policySummary(stackName, this.report);
   }
 }

@@ -14,13 +14,14 @@ import { loadWeekConfig, WeekConfigError } from "../config/load";
 import type { WeekConfig } from "../config/schema";
 import { composeDocument, composeYaml, localServices, renderedDockerfiles, type RenderedFile } from "../constructs/local/compose";
 import { PROJECT_ROOT } from "../constructs/paths";
-import { checkCompose, formatComposeFinding } from "../policies/compose";
+import { checkCompose } from "../policies/compose";
+import { policySummary, type PolicyReport } from "../policies/policy-pack";
 import { LocalStack } from "../stacks/local-stack";
 
 export const COMPOSE_FILE = path.join(PROJECT_ROOT, "docker-compose.yml");
 
 /** Every file `npm run compose` writes, for a configuration. */
-export function renderComposeFiles(config: WeekConfig): { files: RenderedFile[]; report: ReturnType<typeof checkCompose> } {
+export function renderComposeFiles(config: WeekConfig): { files: RenderedFile[]; report: PolicyReport } {
   const stack = new LocalStack(new App(), "local", config);
   const services = localServices(stack);
   const document = composeDocument(services, { root: PROJECT_ROOT, network: config.network.name });
@@ -43,9 +44,9 @@ function main(): void {
   }
   const check = process.argv.includes("--check");
   const { files, report } = renderComposeFiles(config);
-  console.log(`policy compose: ${report.rulesChecked} rules checked, ${report.findings.length} findings, ${report.suppressed.length} suppressions`);
-  if (report.findings.length > 0) {
-    for (const f of report.findings) console.error(formatComposeFinding(f));
+  console.log(policySummary("compose", report));
+  if (report.findings > 0) {
+    for (const line of report.errors) console.error(line);
     console.error("docker-compose.yml not written");
     process.exit(1);
   }

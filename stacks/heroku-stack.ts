@@ -29,6 +29,7 @@ export class HerokuStack extends TerraformStack {
       postgresPlan: heroku.postgresPlan,
       dynoSize: heroku.dynoSize,
       dynoQuantity: heroku.dynoQuantity,
+      model: config.model,
     });
     new TerraformOutput(this, "api_url", { value: api.url, description: "The prediction API on Heroku" });
     new TerraformOutput(this, "api_docs_url", { value: api.docsUrl, description: "The API's OpenAPI docs" });

@@ -2,6 +2,7 @@ import * as path from "path";
 import { TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import { HerokuContainerApp } from "./container-app";
 
 export interface HerokuApiProps {
@@ -20,6 +21,8 @@ export interface HerokuApiProps {
    * @default lambdas-src/api
    */
   readonly source?: string;
+  /** What the image trains on (week.config.json `model`). @default - the sample, course pipeline */
+  readonly model?: ModelConfig;
 }
 
 /**
@@ -56,6 +59,7 @@ export class HerokuApi extends Construct {
       dynoQuantity: props.dynoQuantity,
       postgresPlan: props.postgresPlan ?? "heroku-postgresql:essential-0",
       sensitiveConfigVars: Token.asStringMap(this.secrets.value),
+      contextFiles: props.model === undefined ? undefined : modelTrainingFiles(props.model),
     });
     this.url = this.app.baseUrl;
     this.docsUrl = `${this.app.baseUrl}/docs`;

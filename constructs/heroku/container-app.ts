@@ -9,7 +9,6 @@ import { Formation } from "../../imports/providers/heroku/formation";
 import { BuildContext } from "../shared/build-context";
 import { HEROKU_DYNO_SIZES, HEROKU_POSTGRES_PLAN, HEROKU_REGIONS, herokuAppNamePattern } from "../../config/platforms";
 
-
 export interface HerokuContainerAppProps {
   /** App name (globally unique on Heroku); a Terraform expression is checked at plan time instead. */
   readonly name: string;
@@ -46,6 +45,12 @@ export interface HerokuContainerAppProps {
    * @default - none
    */
   readonly sensitiveConfigVars?: Record<string, string>;
+  /**
+   * Files written into the staged context on top of the source, by path relative to it (the
+   * API's training options and data, see model-training.ts); the build tars them with the rest.
+   * @default - none
+   */
+  readonly contextFiles?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -107,7 +112,7 @@ export class HerokuContainerApp extends Construct {
     if (props.postgresPlan !== undefined) {
       this.postgres = new Addon(this, "postgres", { appId: this.app.id, plan: props.postgresPlan });
     }
-    this.context = new BuildContext(this, "context", { source: props.source });
+    this.context = new BuildContext(this, "context", { source: props.source, files: props.contextFiles });
     this.build = new Build(this, "build", {
       appId: this.app.id,
       // A directory: the provider tars it and checksums the files itself (checksum stays unset).

@@ -1,9 +1,7 @@
 import { declares, resources, type TerraformDocument } from "../document";
 import type { Finding, PolicyRule } from "../rule";
-import { unpinnedReason } from "../image-ref";
-import { isExpression, show } from "../value";
-
-const FIX = "name an exact release (postgres:17.6-bookworm) or a digest (name@sha256:...), never a major, a channel or latest";
+import { imageProblem, PIN_FIX } from "../image-ref";
+import { isExpression } from "../value";
 
 /**
  * Why an image reference in the document is not provably pinned, or undefined. A reference
@@ -11,16 +9,13 @@ const FIX = "name an exact release (postgres:17.6-bookworm) or a digest (name@sh
  * name of a `docker_image` (judged itself) or the digest of a pushed `docker_registry_image`.
  */
 export function imageReferenceProblem(doc: TerraformDocument, ref: unknown): string | undefined {
-  if (typeof ref !== "string") return `the image ${show(ref)} is not a reference the rule can read`;
-  if (!isExpression(ref)) {
-    const why = unpinnedReason(ref);
-    return why === undefined ? undefined : `image ${JSON.stringify(ref)} is not pinned: ${why}`;
+  if (typeof ref === "string" && isExpression(ref)) {
+    const whole = /^\$\{docker_image\.([\w-]+)\.(image_id|name|repo_digest)\}$/.exec(ref);
+    if (whole !== null && declares(doc, "docker_image", whole[1])) return undefined;
+    const digest = /@\$\{docker_registry_image\.([\w-]+)\.sha256_digest\}$/.exec(ref);
+    if (digest !== null && declares(doc, "docker_registry_image", digest[1])) return undefined;
   }
-  const whole = /^\$\{docker_image\.([\w-]+)\.(image_id|name|repo_digest)\}$/.exec(ref);
-  if (whole !== null && declares(doc, "docker_image", whole[1])) return undefined;
-  const digest = /@\$\{docker_registry_image\.([\w-]+)\.sha256_digest\}$/.exec(ref);
-  if (digest !== null && declares(doc, "docker_registry_image", digest[1])) return undefined;
-  return `image ${show(ref)} is an expression the rule cannot prove pinned`;
+  return imageProblem(ref);
 }
 
 /** WEEK-DOCKER-001: every image is pinned to a full release or a digest. */
@@ -48,7 +43,7 @@ export const dockerPinnedImage: PolicyRule = {
     }
     return refs.flatMap(({ path, ref }) => {
       const problem = imageReferenceProblem(doc, ref);
-      return problem === undefined ? [] : [{ path, message: problem, fix: FIX }];
+      return problem === undefined ? [] : [{ path, message: problem, fix: PIN_FIX }];
     });
   },
 };
