@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.routes import predict, predictions, root
+from app.batching import PredictionBatcher
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodyGuardMiddleware
@@ -54,10 +55,18 @@ def create_app(
                 settings.database_display,
                 exc,
             )
+        batcher = PredictionBatcher(
+            model, repo, settings.batch_max_size, settings.batch_max_wait_ms / 1000
+        )
         app.state.settings = settings
         app.state.classifier = model
         app.state.repository = repo
-        yield
+        app.state.batcher = batcher
+        try:
+            yield
+        finally:
+            await batcher.close()
+            repo.close()
 
     app = FastAPI(
         title="Text classification API",

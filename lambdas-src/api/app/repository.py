@@ -1,7 +1,13 @@
 """Where predictions are stored: one small interface, PostgreSQL (psycopg 3) or SQLite behind it.
 
-Each call opens its own short-lived connection (connect timeout DB_CONNECT_TIMEOUT_S), so a
-database that goes away and comes back is used again at the next request, without a restart.
+PostgreSQL: a bounded pool (app/pool.py) of at most DB_POOL_SIZE connections per process, kept
+below the server's max_connections; a request waits up to DB_POOL_TIMEOUT_S for a free one
+(then `DatabaseBusy`, a 503) instead of failing. A connection that breaks is dropped and the next
+request opens a fresh one (connect timeout DB_CONNECT_TIMEOUT_S), so a database that goes away
+and comes back is used again without a restart; `DatabaseUnavailable` means it is down.
+SQLite: one connection per process used by one thread at a time (the single writer), a busy
+timeout of DB_POOL_TIMEOUT_S for other processes, and BEGIN IMMEDIATE for writes: no "database
+is locked" under concurrent requests.
 The table is created on the first successful connection (CREATE TABLE IF NOT EXISTS), which may
 happen after start-up if the database was down then. Queries are parameterised, always.
 """
@@ -11,8 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +31,17 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from app.core.config import Settings
+from app.pool import ConnectionPool, PoolTimeout
 
 log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or used right now; the message is safe to log."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """The database is up but every connection stayed in use for the whole bounded wait."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,10 @@ class PredictionRepository(Protocol):
     def ensure_schema(self) -> None: ...
     def ping(self) -> None: ...
     def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]: ...
-    def list_page(self, limit: int, offset: int) -> tuple[list[StoredPrediction], int]: ...
+    def list_page(
+        self, limit: int, offset: int = 0, before: int | None = None
+    ) -> tuple[list[StoredPrediction], int]: ...
+    def close(self) -> None: ...
     def get(self, prediction_id: int) -> StoredPrediction | None: ...
     def set_correction(
         self, prediction_id: int, corrected_label: str | None
@@ -110,14 +125,21 @@ class _SqlRepository:
     _placeholder: str  # the driver's parameter marker
 
     def _connect(self) -> AbstractContextManager[Any]:
+        """A connection inside a transaction (committed on success, rolled back on error)."""
         raise NotImplementedError
 
     def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
         """`created_at` and `probabilities` as the driver stores them."""
         raise NotImplementedError
 
+    def _insert_rows(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[Any]:
+        raise NotImplementedError
+
     def _execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(sql.replace("?", self._placeholder), params)
+
+    def close(self) -> None:
+        """Close the connections kept open (end of the application's lifespan)."""
 
     def ensure_schema(self) -> None:
         with self._connect():
@@ -128,28 +150,32 @@ class _SqlRepository:
             conn.execute("SELECT 1")
 
     def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]:
+        """Insert every item in one transaction (one round trip on PostgreSQL), ids in order."""
+        if not items:
+            return []
         now = datetime.now(UTC)
-        out = []
+        rows = []
+        for item in items:
+            created_at, probabilities = self._encode(now, item.probabilities)
+            rows.append((created_at, item.text, item.label, probabilities, item.model_version))
+        sql = (
+            "INSERT INTO predictions (created_at, text, label, probabilities, model_version)"
+            f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+        ).replace("?", self._placeholder)
         with self._connect() as conn:
-            for item in items:
-                created_at, probabilities = self._encode(now, item.probabilities)
-                row = self._execute(
-                    conn,
-                    "INSERT INTO predictions"
-                    " (created_at, text, label, probabilities, model_version)"
-                    f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}",
-                    (created_at, item.text, item.label, probabilities, item.model_version),
-                ).fetchone()
-                assert row is not None
-                out.append(_from_row(row))
-        return out
+            inserted = self._insert_rows(conn, sql, rows)
+        return [_from_row(r) for r in inserted]
 
-    def list_page(self, limit: int, offset: int) -> tuple[list[StoredPrediction], int]:
+    def list_page(
+        self, limit: int, offset: int = 0, before: int | None = None
+    ) -> tuple[list[StoredPrediction], int]:
+        """Newest first; `before` (an id) pages by key: no duplicates under concurrent inserts."""
+        where, params = ("WHERE id < ?", [before]) if before is not None else ("", [])
         with self._connect() as conn:
             rows = self._execute(
                 conn,
-                f"SELECT {COLUMNS} FROM predictions ORDER BY id DESC LIMIT ? OFFSET ?",
-                (limit, offset),
+                f"SELECT {COLUMNS} FROM predictions {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
             ).fetchall()
             total = conn.execute("SELECT count(*) AS n FROM predictions").fetchone()
         return [_from_row(r) for r in rows], int(total["n"]) if total else 0
@@ -182,32 +208,91 @@ class PostgresRepository(_SqlRepository):
     backend = "postgresql"
     _placeholder = "%s"
 
-    def __init__(self, url: str, connect_timeout_s: int = 2) -> None:
+    def __init__(
+        self,
+        url: str,
+        connect_timeout_s: int = 2,
+        pool_size: int = 5,
+        pool_timeout_s: float = 30.0,
+        processes: int = 1,
+    ) -> None:
         self._url = url
         self._timeout = connect_timeout_s
+        self._pool_timeout = pool_timeout_s
+        self._processes = processes
         self._schema_ready = False
+        self._sized = False
+        self._pool = ConnectionPool(self._open, pool_size)
+
+    @property
+    def pool(self) -> ConnectionPool:
+        return self._pool
+
+    def _open(self) -> psycopg.Connection[dict[str, Any]]:
+        conn = psycopg.connect(
+            self._url,
+            connect_timeout=self._timeout,
+            application_name="prediction-api",
+            row_factory=dict_row,
+            autocommit=True,
+        )
+        try:
+            if not self._schema_ready:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+                    conn.execute(POSTGRES_DDL)
+                self._schema_ready = True
+            if not self._sized:
+                self._fit_pool_to_server(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _fit_pool_to_server(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
+        """Keep every process's pool together below the server's max_connections."""
+        row = conn.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+            " - coalesce(current_setting('reserved_connections', true), '0')::int AS n"
+        ).fetchone()
+        self._sized = True
+        if row is None:
+            return
+        usable = max(1, (int(row["n"]) - 2) // self._processes)  # 2 left for psql, backups
+        if usable < self._pool.max_size:
+            log.warning(
+                "DB_POOL_SIZE %d x %d process(es) would exceed the server's %d connections:"
+                " using %d per process",
+                self._pool.max_size,
+                self._processes,
+                int(row["n"]),
+                usable,
+            )
+            self._pool.resize(usable)
 
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         try:
-            conn = psycopg.connect(
-                self._url,
-                connect_timeout=self._timeout,
-                application_name="prediction-api",
-                row_factory=dict_row,
-            )
-        except psycopg.Error as exc:
-            raise DatabaseUnavailable(_one_line(exc, self._password())) from exc
-        try:
-            with conn:  # commits on success, rolls back on error, then closes
-                if not self._schema_ready:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
-                    conn.execute(POSTGRES_DDL)
-                    conn.commit()
-                    self._schema_ready = True
+            with self._pool.connection(self._pool_timeout) as conn, conn.transaction():
                 yield conn
+        except PoolTimeout as exc:
+            raise DatabaseBusy(str(exc)) from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise DatabaseUnavailable(_one_line(exc, self._password())) from exc
+
+    def _insert_rows(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[Any]:
+        with conn.cursor() as cur:  # pipelined: one round trip for the whole batch
+            cur.executemany(sql, rows, returning=True)
+            out = []
+            while True:
+                out.append(cur.fetchone())
+                if not cur.nextset():
+                    break
+        return out
+
+    def close(self) -> None:
+        self._pool.close()
 
     def _password(self) -> str | None:
         try:
@@ -224,30 +309,62 @@ class SqliteRepository(_SqlRepository):
     backend = "sqlite"
     _placeholder = "?"
 
-    def __init__(self, path: Path, timeout_s: float = 2.0) -> None:
+    def __init__(self, path: Path, timeout_s: float = 30.0) -> None:
         self._path = path
         self._timeout = timeout_s
-        self._schema_ready = False
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # one user of the connection at a time: the single writer
+
+    def _open(self) -> sqlite3.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # busy timeout: another process holding the write lock is waited for, not an error;
+        # IMMEDIATE: a write transaction takes the lock at BEGIN (no upgrade deadlock).
+        conn = sqlite3.connect(
+            self._path, timeout=self._timeout, isolation_level="IMMEDIATE", check_same_thread=False
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            # WAL (kept in the file): readers do not block the writer.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL's durable-on-checkpoint mode
+            with conn:
+                conn.execute(SQLITE_DDL)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self._lock.acquire(timeout=self._timeout):
+            raise DatabaseBusy(f"the SQLite connection stayed in use for {self._timeout:g} s")
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self._path, timeout=self._timeout)
-        except (OSError, sqlite3.Error) as exc:
-            raise DatabaseUnavailable(_one_line(exc)) from exc
-        conn.row_factory = sqlite3.Row
-        try:
-            with closing(conn), conn:  # the inner `with conn` commits or rolls back
-                if not self._schema_ready:
-                    # WAL (kept in the file): readers no longer block the writer, so concurrent
-                    # requests wait their turn (busy timeout) instead of failing "locked".
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute(SQLITE_DDL)
-                    self._schema_ready = True
-                yield conn
-        except sqlite3.OperationalError as exc:  # locked, read-only, disk I/O, file gone
-            raise DatabaseUnavailable(_one_line(exc)) from exc
+            try:
+                if self._conn is None:
+                    self._conn = self._open()
+            except (OSError, sqlite3.Error) as exc:
+                raise DatabaseUnavailable(_one_line(exc)) from exc
+            conn = self._conn
+            try:
+                with conn:  # commits or rolls back
+                    yield conn
+            except sqlite3.OperationalError as exc:  # locked, read-only, disk I/O, file gone
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise DatabaseBusy(_one_line(exc)) from exc
+                self._conn = None
+                conn.close()
+                raise DatabaseUnavailable(_one_line(exc)) from exc
+        finally:
+            self._lock.release()
+
+    def _insert_rows(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[Any]:
+        return [conn.execute(sql, row).fetchone() for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
         return now.isoformat(), json.dumps(probabilities)
@@ -273,7 +390,11 @@ def _from_row(row: Any) -> StoredPrediction:
 
 def make_repository(settings: Settings) -> PredictionRepository:
     if settings.database_url is None:
-        return SqliteRepository(settings.sqlite_path, timeout_s=settings.db_connect_timeout_s)
+        return SqliteRepository(settings.sqlite_path, timeout_s=settings.db_pool_timeout_s)
     return PostgresRepository(
-        settings.database_url.get_secret_value(), settings.db_connect_timeout_s
+        settings.database_url.get_secret_value(),
+        connect_timeout_s=settings.db_connect_timeout_s,
+        pool_size=settings.db_pool_size,
+        pool_timeout_s=settings.db_pool_timeout_s,
+        processes=settings.web_concurrency,
     )

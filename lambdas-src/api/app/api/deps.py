@@ -6,6 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from app.batching import PredictionBatcher
 from app.core.config import Settings
 from app.repository import PredictionRepository
 from ml.model import TextClassifier
@@ -19,6 +20,10 @@ def get_classifier(request: Request) -> TextClassifier:
     return cast(TextClassifier, request.app.state.classifier)
 
 
+def get_batcher(request: Request) -> PredictionBatcher:
+    return cast(PredictionBatcher, request.app.state.batcher)
+
+
 def get_repository(request: Request) -> PredictionRepository:
     return cast(PredictionRepository, request.app.state.repository)
 
@@ -26,3 +31,4 @@ def get_repository(request: Request) -> PredictionRepository:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClassifierDep = Annotated[TextClassifier, Depends(get_classifier)]
 RepositoryDep = Annotated[PredictionRepository, Depends(get_repository)]
+BatcherDep = Annotated[PredictionBatcher, Depends(get_batcher)]

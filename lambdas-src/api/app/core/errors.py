@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.repository import DatabaseUnavailable
+from app.repository import DatabaseBusy, DatabaseUnavailable
 
 log = logging.getLogger("app.errors")
 
@@ -69,6 +69,15 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+async def database_busy(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database busy during %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "database busy, try again later"},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"detail": "internal server error"}, status_code=500)
@@ -76,5 +85,6 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DatabaseBusy, database_busy)
     app.add_exception_handler(DatabaseUnavailable, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)
