@@ -38,18 +38,14 @@ def main() -> int:
     except ModelError as exc:
         print(f"error: cannot start, unusable model: {exc}", file=sys.stderr)
         return 1
-    import uvicorn  # the server's imports come after the checks, which should fail fast
-
+    # the server's imports come after the checks, which should fail fast
     from app.main import create_app
+    from app.server import serve
 
-    app = create_app(settings, classifier=classifier)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        server_header=False,
-    )
+    if settings.web_concurrency > 1:
+        serve(settings)  # each worker process loads the model again
+    else:
+        serve(settings, create_app(settings, classifier=classifier))
     return 0
 
 

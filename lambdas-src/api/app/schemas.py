@@ -84,6 +84,9 @@ class PredictionPage(BaseModel):
     total: int
     limit: int
     offset: int
+    next_before: int | None = Field(
+        description="pass as `before` for the next page; null on the last page"
+    )
 
 
 class Message(BaseModel):

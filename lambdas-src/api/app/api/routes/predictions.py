@@ -28,14 +28,33 @@ def _not_found(prediction_id: int) -> HTTPException:
     return HTTPException(404, f"prediction {prediction_id} not found")
 
 
-@router.get("", summary="List stored predictions, newest first", responses=ERRORS)
+@router.get(
+    "",
+    summary="List stored predictions, newest first",
+    description=(
+        "Page by key for a stable listing: pass the previous page's `next_before` as `before` "
+        "(no prediction is listed twice or skipped while others are inserted). `offset` counts "
+        "rows from the newest and shifts when predictions are added."
+    ),
+    responses=ERRORS,
+)
 def list_predictions(
     repository: RepositoryDep,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")] = 0,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="only ids below this one (keyset paging)")
+    ] = None,
 ) -> PredictionPage:
-    items, total = repository.list_page(limit, offset)
-    return PredictionPage(items=[_out(i) for i in items], total=total, limit=limit, offset=offset)
+    items, total = repository.list_page(limit, offset, before)
+    next_before = items[-1].id if len(items) == limit else None
+    return PredictionPage(
+        items=[_out(i) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_before=next_before,
+    )
 
 
 @router.get("/{prediction_id}", summary="Read one stored prediction", responses=ERRORS)
