@@ -18,7 +18,7 @@ from app.api.routes import predict, predictions, root
 from app.batching import PredictionBatcher
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
-from app.core.middleware import BodyGuardMiddleware
+from app.core.middleware import BodyGuardMiddleware, HeadMiddleware
 from app.repository import DatabaseUnavailable, PredictionRepository, make_repository
 from ml.model import TextClassifier, load_model
 
@@ -73,8 +73,11 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # no redirect built from the request's Host header (`/predict/` is a 404, not a 307)
+        redirect_slashes=False,
     )
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadMiddleware)  # outermost: a HEAD goes through the guard as a GET
     install_error_handlers(app)
     app.include_router(root.router)
     app.include_router(predict.router)

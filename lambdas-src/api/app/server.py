@@ -24,6 +24,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.config import Settings
 
+LINGER_S = 2.0
 REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
@@ -184,7 +185,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the application sees a disconnect, its answer is dropped
             cycle.message_event.set()
-        self.transport.close()
+        # Lingering close (as nginx does): send our FIN, then read and drop what the client is
+        # still sending for a short while before closing. Closing at once with unread bytes
+        # would send a reset, and the client would lose the answer.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
 
 
 def serve(settings: Settings, app: Any | None = None) -> None:

@@ -32,10 +32,15 @@ _FRIENDLY: dict[str, str] = {
 }
 
 
+MAX_REPORTED_ERRORS = 5
+MAX_NAME_CHARS = 40
+
+
 def describe_errors(errors: Sequence[Any]) -> str:
+    """One line; at most MAX_REPORTED_ERRORS errors and names cut short (never the whole input)."""
     parts = []
-    for error in errors:
-        loc = [str(p) for p in error.get("loc", ())]
+    for error in errors[:MAX_REPORTED_ERRORS]:
+        loc = [_short(str(p)) for p in error.get("loc", ())]
         where = loc[0] if loc else ""
         field = ".".join(loc[1:])
         if where == "body":
@@ -50,7 +55,15 @@ def describe_errors(errors: Sequence[Any]) -> str:
         message = _FRIENDLY.get(kind) or str(error.get("msg", "invalid value"))
         message = message.removeprefix("Value error, ")
         parts.append(f"{name}: {message}")
+    if len(errors) > MAX_REPORTED_ERRORS:
+        parts.append(f"and {len(errors) - MAX_REPORTED_ERRORS} more errors")
     return "; ".join(parts) or "invalid request"
+
+
+def _short(name: str) -> str:
+    if len(name) <= MAX_NAME_CHARS:
+        return name
+    return f"{name[:MAX_NAME_CHARS]}... ({len(name)} characters)"
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
