@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 
 from app.api.deps import BatcherDep, ClassifierDep, RepositoryDep, SettingsDep
 from app.batching import StoredResult, predict_and_store
@@ -42,19 +43,20 @@ def _results(stored: list[StoredResult]) -> list[PredictionResult]:
     ]
 
 
-@router.post("", summary="Classify one text", responses=ERRORS)
-async def predict(
-    body: PredictRequest, batcher: BatcherDep, settings: SettingsDep
-) -> PredictResponse:
-    # async: no thread hop per request; the model and the database run in the batcher's thread
+@router.post("", summary="Classify one text", responses=ERRORS, response_model=PredictResponse)
+async def predict(body: PredictRequest, batcher: BatcherDep, settings: SettingsDep) -> Response:
+    # async: no thread hop per request; the model and the database run in the batcher's thread.
+    # The answer is built from values we made (no response-model validation on the hot path);
+    # json.dumps writes floats as repr, so probabilities round-trip exactly.
     _check_length("text", body.text, settings)
     result = await batcher.predict(body.text)
-    return PredictResponse(
-        id=result.id,
-        label=result.prediction.label,
-        probabilities=result.prediction.probabilities,
-        stored=result.stored,
-    )
+    answer = {
+        "id": result.id,
+        "label": result.prediction.label,
+        "probabilities": result.prediction.probabilities,
+        "stored": result.stored,
+    }
+    return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
 
 @router.post("/batch", summary="Classify several texts (at most MAX_BATCH_SIZE)", responses=ERRORS)
