@@ -132,7 +132,7 @@ class _SqlRepository:
         """`created_at` and `probabilities` as the driver stores them."""
         raise NotImplementedError
 
-    def _insert_rows(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[Any]:
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         raise NotImplementedError
 
     def _execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -150,7 +150,7 @@ class _SqlRepository:
             conn.execute("SELECT 1")
 
     def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]:
-        """Insert every item in one transaction (one round trip on PostgreSQL), ids in order."""
+        """Insert every item in one statement or transaction; rows come back in input order."""
         if not items:
             return []
         now = datetime.now(UTC)
@@ -158,13 +158,7 @@ class _SqlRepository:
         for item in items:
             created_at, probabilities = self._encode(now, item.probabilities)
             rows.append((created_at, item.text, item.label, probabilities, item.model_version))
-        sql = (
-            "INSERT INTO predictions (created_at, text, label, probabilities, model_version)"
-            f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}"
-        ).replace("?", self._placeholder)
-        with self._connect() as conn:
-            inserted = self._insert_rows(conn, sql, rows)
-        return [_from_row(r) for r in inserted]
+        return [_from_row(r) for r in self._insert_rows(rows)]
 
     def list_page(
         self, limit: int, offset: int = 0, before: int | None = None
@@ -281,15 +275,26 @@ class PostgresRepository(_SqlRepository):
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise DatabaseUnavailable(_one_line(exc, self._password())) from exc
 
-    def _insert_rows(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[Any]:
-        with conn.cursor() as cur:  # pipelined: one round trip for the whole batch
-            cur.executemany(sql, rows, returning=True)
-            out = []
-            while True:
-                out.append(cur.fetchone())
-                if not cur.nextset():
-                    break
-        return out
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        # One statement, one round trip, atomic on its own (autocommit: no BEGIN/COMMIT trips).
+        # The identity values are drawn in the order unnest yields the rows, so sorting the
+        # returned rows by id gives them back in input order.
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        try:
+            with self._pool.connection(self._pool_timeout) as conn:
+                inserted = conn.execute(
+                    "INSERT INTO predictions"
+                    " (created_at, text, label, probabilities, model_version)"
+                    " SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[],"
+                    f" %s::jsonb[], %s::text[]) RETURNING {COLUMNS}",
+                    columns,
+                ).fetchall()
+        except PoolTimeout as exc:
+            raise DatabaseBusy(str(exc)) from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise DatabaseUnavailable(_one_line(exc, self._password())) from exc
+        inserted.sort(key=lambda row: int(row["id"]))
+        return inserted
 
     def close(self) -> None:
         self._pool.close()
@@ -357,8 +362,13 @@ class SqliteRepository(_SqlRepository):
         finally:
             self._lock.release()
 
-    def _insert_rows(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[Any]:
-        return [conn.execute(sql, row).fetchone() for row in rows]
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        sql = (
+            "INSERT INTO predictions (created_at, text, label, probabilities, model_version)"
+            f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+        )
+        with self._connect() as conn:  # one transaction for the batch
+            return [conn.execute(sql, row).fetchone() for row in rows]
 
     def close(self) -> None:
         with self._lock:
