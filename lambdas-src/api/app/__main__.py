@@ -12,7 +12,8 @@ import sys
 from pydantic import ValidationError
 
 from app.core.config import Settings
-from ml.model import ModelError, load_model
+from app.slim_model import load_any_model
+from ml.model import ModelError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -34,7 +35,7 @@ def main() -> int:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     try:
-        classifier = load_model(settings.model_path)
+        classifier = load_any_model(settings.model_path)
     except ModelError as exc:
         print(f"error: cannot start, unusable model: {exc}", file=sys.stderr)
         return 1

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import anyio.to_thread
 
 from app.repository import DatabaseBusy, DatabaseUnavailable, NewPrediction, PredictionRepository
-from ml.model import Prediction, TextClassifier
+from app.slim_model import Classifier
+from ml.model import Prediction
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class StoredResult:
 
 
 def predict_and_store(
-    texts: Sequence[str], classifier: TextClassifier, repository: PredictionRepository
+    texts: Sequence[str], classifier: Classifier, repository: PredictionRepository
 ) -> list[StoredResult]:
     """Classify `texts` in one model call and store them in one transaction (blocking)."""
     predictions = classifier.predict(texts)
@@ -62,7 +63,7 @@ def predict_and_store(
 class PredictionBatcher:
     def __init__(
         self,
-        classifier: TextClassifier,
+        classifier: Classifier,
         repository: PredictionRepository,
         max_size: int = 64,
         max_wait_s: float = 0.002,

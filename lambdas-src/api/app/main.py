@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodyGuardMiddleware, HeadMiddleware
 from app.repository import DatabaseUnavailable, PredictionRepository, make_repository
-from ml.model import TextClassifier, load_model
+from app.slim_model import Classifier, load_any_model
 
 log = logging.getLogger("app")
 
@@ -31,14 +31,14 @@ deleted. Errors are `{"detail": "..."}`."""
 
 def create_app(
     settings: Settings | None = None,
-    classifier: TextClassifier | None = None,
+    classifier: Classifier | None = None,
     repository: PredictionRepository | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        model = classifier or load_model(settings.model_path)
+        model = classifier or load_any_model(settings.model_path)
         log.info(
             "model %s loaded (%s, classes %s)",
             settings.model_path,

@@ -9,15 +9,15 @@ from fastapi import Depends, Request
 from app.batching import PredictionBatcher
 from app.core.config import Settings
 from app.repository import PredictionRepository
-from ml.model import TextClassifier
+from app.slim_model import Classifier
 
 
 def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def get_classifier(request: Request) -> TextClassifier:
-    return cast(TextClassifier, request.app.state.classifier)
+def get_classifier(request: Request) -> Classifier:
+    return cast(Classifier, request.app.state.classifier)
 
 
 def get_batcher(request: Request) -> PredictionBatcher:
@@ -29,6 +29,6 @@ def get_repository(request: Request) -> PredictionRepository:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ClassifierDep = Annotated[TextClassifier, Depends(get_classifier)]
+ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 RepositoryDep = Annotated[PredictionRepository, Depends(get_repository)]
 BatcherDep = Annotated[PredictionBatcher, Depends(get_batcher)]
