@@ -234,7 +234,7 @@ class SlimClassifier:
 def load_any_model(path: Path | str) -> Classifier:
     """A `.npz` slim model with NumPy alone, anything else with ml.model.load_model."""
     path = Path(path)
-    if path.suffix == ".npz" and path.is_file():
+    if path.resolve().suffix == ".npz" and path.is_file():  # the image's model/current link
         return SlimClassifier(path)
     from ml.model import load_model
 

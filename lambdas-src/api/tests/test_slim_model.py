@@ -147,3 +147,15 @@ def test_the_server_answers_with_a_slim_model(slim_path: Path, tmp_path: Path) -
     assert body["label"] == "sport"
     assert body["stored"] is True
     assert os.path.getsize(slim_path) > 0
+
+
+def test_serving_requirements_are_a_subset_of_the_full_pins() -> None:
+    def pins(name: str) -> dict[str, str]:
+        lines = (API_ROOT / name).read_text().splitlines()
+        return dict(
+            line.split("==", 1) for line in lines if line.strip() and not line.startswith("#")
+        )
+
+    serve, full = pins("requirements-serve.txt"), pins("requirements.txt")
+    assert serve.items() <= full.items()
+    assert not {"scikit-learn", "scipy", "joblib"} & set(serve)
