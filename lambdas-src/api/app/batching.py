@@ -6,7 +6,8 @@ one row as for a pipelined batch. Each request puts its text in a queue and wait
 worker task per process takes up to `max_size` waiting texts (after at most `max_wait_s` for more
 to arrive), classifies them with one `predict_proba`, stores them in one transaction, then
 answers each request with its own row. While a batch runs, the next one fills: the busier the
-server, the larger the batches, with no tuning.
+server, the larger the batches, with no tuning. At most BATCH_CONCURRENCY batches are under way
+at once (one waits for its INSERT while the next is classified).
 
 The `stored` guarantee is the same as without batching: a request is answered `stored: true`
 only after the transaction holding its row committed; `stored: false` when the database is down;
@@ -66,12 +67,15 @@ class PredictionBatcher:
         classifier: Classifier,
         repository: PredictionRepository,
         max_size: int = 64,
-        max_wait_s: float = 0.002,
+        max_wait_s: float = 0.0,
+        max_in_flight: int = 2,
     ) -> None:
         self._classifier = classifier
         self._repository = repository
         self._max_size = max_size
         self._max_wait_s = max_wait_s
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._pending: list[tuple[str, asyncio.Future[StoredResult]]] = []
         self._wakeup: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -94,6 +98,8 @@ class PredictionBatcher:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
+        if self._tasks:  # batches under way finish: their rows are being stored
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         for _, future in self._pending:
             if not future.done():
                 future.cancel()
@@ -107,9 +113,18 @@ class PredictionBatcher:
             if self._max_wait_s > 0 and len(self._pending) < self._max_size:
                 await asyncio.sleep(self._max_wait_s)
             while self._pending:
+                # at most max_in_flight batches at once: while one waits for its INSERT, the
+                # next is classified and sent (each on its own pooled connection)
+                await self._in_flight.acquire()
                 batch = self._pending[: self._max_size]
                 del self._pending[: self._max_size]
-                await self._process(batch)
+                task = asyncio.get_running_loop().create_task(self._process(batch))
+                self._tasks.add(task)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._in_flight.release()
 
     async def _process(self, batch: list[tuple[str, asyncio.Future[StoredResult]]]) -> None:
         texts = [text for text, _ in batch]

@@ -56,7 +56,11 @@ def create_app(
                 exc,
             )
         batcher = PredictionBatcher(
-            model, repo, settings.batch_max_size, settings.batch_max_wait_ms / 1000
+            model,
+            repo,
+            settings.batch_max_size,
+            settings.batch_max_wait_ms / 1000,
+            settings.batch_concurrency,
         )
         app.state.settings = settings
         app.state.classifier = model

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     # micro-batching of POST /predict: concurrent texts share one predict_proba call and one
     # INSERT round trip; a batch closes at BATCH_MAX_SIZE texts or BATCH_MAX_WAIT_MS.
     batch_max_size: int = Field(default=64, ge=1, le=1000)
-    batch_max_wait_ms: float = Field(default=2.0, ge=0, le=1000)
+    batch_max_wait_ms: float = Field(default=0.0, ge=0, le=1000)
+    batch_concurrency: int = Field(default=2, ge=1, le=16)
 
     # HTTP limits enforced by the server protocol (app/server.py): 431 and 408, then close.
     max_header_bytes: int = Field(default=16384, ge=1024, le=1024 * 1024)
