@@ -59,6 +59,7 @@ def test_concurrent_requests_share_batches_and_get_their_own_rows(
     ids = [r.id for r in results]
     assert len(set(ids)) == 60 and all(r.stored for r in results)
     for text, result in zip(texts, results, strict=True):
+        assert result.id is not None
         row = repository.get(result.id)
         assert row is not None and row.text == text  # each answer is its own text's row
         alone = classifier.predict([text])[0]
