@@ -139,7 +139,16 @@ def main() -> int:
         ours_env["DATABASE_URL"] = cluster.url()
     servers = {
         "course": (
-            [python, "-m", "uvicorn", "course_server:app", "--port", "{port}", "--log-level", "warning"],
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "course_server:app",
+                "--port",
+                "{port}",
+                "--log-level",
+                "warning",
+            ],
             {**base_env, "PYTHONPATH": str(HERE)},
             HERE,
         ),
@@ -157,29 +166,51 @@ def main() -> int:
                     command, env, cwd = servers[name]
                     with server(command, env, cwd, work / f"{name}.log") as url:
                         if run == 0 and connections == int(args.connections.split(",")[0]):
-                            print(f"{name}: max |p - predict_proba| = {check_probabilities(url, model):.3g}")
-                        subprocess.run(wrk.command(url + "/predict", 2, "predict"), capture_output=True, check=False)
+                            worst = check_probabilities(url, model)
+                            print(f"{name}: max |p - predict_proba| = {worst:.3g}")
+                        subprocess.run(
+                            wrk.command(url + "/predict", 2, "predict"),
+                            capture_output=True,
+                            check=False,
+                        )
                         done = subprocess.run(
                             wrk.command(url + "/predict", args.seconds, "predict"),
-                            capture_output=True, text=True, check=False,
+                            capture_output=True,
+                            text=True,
+                            check=False,
                         )
                         result = parse_wrk_output(done.stdout)
                         results.setdefault((name, connections), []).append(
-                            (result.requests_per_s, result.latency_ms[50], result.latency_ms[99],
-                             result.non_2xx + result.socket_error_total, result.counts["stored_true"])
+                            (
+                                result.requests_per_s,
+                                result.latency_ms[50],
+                                result.latency_ms[99],
+                                result.non_2xx + result.socket_error_total,
+                                result.counts["stored_true"],
+                            )
                         )
-                        print(f"  c={connections} run {run + 1} {name}: {result.requests_per_s:.0f} req/s "
-                              f"p50 {result.latency_ms[50]:.1f} ms p99 {result.latency_ms[99]:.1f} ms "
-                              f"errors {result.non_2xx + result.socket_error_total}", flush=True)
+                        errors = result.non_2xx + result.socket_error_total
+                        print(
+                            f"  c={connections} run {run + 1} {name}:"
+                            f" {result.requests_per_s:.0f} req/s"
+                            f" p50 {result.latency_ms[50]:.1f} ms"
+                            f" p99 {result.latency_ms[99]:.1f} ms errors {errors}",
+                            flush=True,
+                        )
         print("\nconnections  server  req/s(median)  p50 ms  p99 ms  errors")
-        for (name, connections), rows in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            print(f"{connections:>11}  {name:>6}  {statistics.median(r[0] for r in rows):>13.0f}"
-                  f"  {statistics.median(r[1] for r in rows):>6.1f}  {statistics.median(r[2] for r in rows):>6.1f}"
-                  f"  {sum(r[3] for r in rows):>6}")
+        for (name, connections), rows in sorted(
+            results.items(), key=lambda kv: (kv[0][1], kv[0][0])
+        ):
+            rate, p50, p99 = (statistics.median(r[i] for r in rows) for i in range(3))
+            print(
+                f"{connections:>11}  {name:>6}  {rate:>13.0f}  {p50:>6.1f}  {p99:>6.1f}"
+                f"  {sum(r[3] for r in rows):>6}"
+            )
         for connections in (int(c) for c in args.connections.split(",")):
             if ("ours", connections) in results and ("course", connections) in results:
-                ratio = statistics.median(r[0] for r in results["ours", connections]) / statistics.median(
-                    r[0] for r in results["course", connections])
+                ratio = statistics.median(
+                    r[0] for r in results["ours", connections]
+                ) / statistics.median(r[0] for r in results["course", connections])
                 print(f"c={connections}: ours / course = {ratio:.2f}x")
     finally:
         if cluster is not None and cluster.running:

@@ -70,13 +70,17 @@ def main() -> int:
                 command = [sys.executable, "-m", "app"]
                 env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
                 env.update(
-                    MODEL_PATH=str(args.model.resolve()), PORT=str(port), HOST="127.0.0.1",
-                    SQLITE_PATH=f"{tmp}/p.sqlite3", PYTHONPATH=str(API),
+                    MODEL_PATH=str(args.model.resolve()),
+                    PORT=str(port),
+                    HOST="127.0.0.1",
+                    SQLITE_PATH=f"{tmp}/p.sqlite3",
+                    PYTHONPATH=str(API),
                 )
                 cwd = API
             started = time.perf_counter()
-            process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             try:
                 elapsed = first_prediction(port, started, process)
             finally:
