@@ -105,7 +105,8 @@ def test_the_api_image_trains_on_the_course_file_and_serves_its_classes(
     data = course_csv()
     assert data is not None
     script = (
-        "import json; from ml.model import load_model; m = load_model('/app/model/model.joblib');"
+        "import json; from app.slim_model import load_any_model;"
+        " m = load_any_model('/app/model/current');"
         "print(json.dumps([list(m.classes), m.metadata['algorithm'],"
         " m.metadata['evaluation']['macro']['f1'], m.metadata['data_sha256'],"
         " m.metadata['cleaning']['rows_read'],"
@@ -116,6 +117,12 @@ def test_the_api_image_trains_on_the_course_file_and_serves_its_classes(
     assert data_sha256 == hashlib.sha256(data.read_bytes()).hexdigest()
     assert rows_read == 24783
     assert (classes, algorithm) == (CLASSES, "fast")
+    # the fast model exports to NumPy: the image serves it without scikit-learn
+    served = docker("run", "--rm", "--network", "none", tag, "sh", "-c",
+                    "readlink /app/model/current; python -c 'import sklearn' 2>&1 | tail -1",
+                    timeout=120)
+    assert served.splitlines()[0] == "model.npz"
+    assert "No module named 'sklearn'" in served
     assert macro_f1 > 0.6
     assert label in CLASSES
     absent = docker(

@@ -12,7 +12,8 @@ import sys
 from pydantic import ValidationError
 
 from app.core.config import Settings
-from ml.model import ModelError, load_model
+from app.slim_model import load_any_model
+from ml.model import ModelError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -34,22 +35,18 @@ def main() -> int:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     try:
-        classifier = load_model(settings.model_path)
+        classifier = load_any_model(settings.model_path)
     except ModelError as exc:
         print(f"error: cannot start, unusable model: {exc}", file=sys.stderr)
         return 1
-    import uvicorn  # the server's imports come after the checks, which should fail fast
-
+    # the server's imports come after the checks, which should fail fast
     from app.main import create_app
+    from app.server import serve
 
-    app = create_app(settings, classifier=classifier)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        server_header=False,
-    )
+    if settings.web_concurrency > 1:
+        serve(settings)  # each worker process loads the model again
+    else:
+        serve(settings, create_app(settings, classifier=classifier))
     return 0
 
 

@@ -16,12 +16,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.api.routes import predict, predictions, root
+from app.batching import PredictionBatcher
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
-from app.core.middleware import BodyGuardMiddleware
+from app.core.middleware import BodyGuardMiddleware, HeadMiddleware
 from app.repository import DatabaseUnavailable, PredictionRepository, make_repository
 from app.schemas import add_model_classes
-from ml.model import TextClassifier, load_model
+from app.slim_model import Classifier, load_any_model
 
 log = logging.getLogger("app")
 
@@ -32,14 +33,14 @@ deleted. Errors are `{"detail": "..."}`."""
 
 def create_app(
     settings: Settings | None = None,
-    classifier: TextClassifier | None = None,
+    classifier: Classifier | None = None,
     repository: PredictionRepository | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        model = classifier or load_model(settings.model_path)
+        model = classifier or load_any_model(settings.model_path)
         log.info(
             "model %s loaded (%s, classes %s)",
             settings.model_path,
@@ -56,18 +57,33 @@ def create_app(
                 settings.database_display,
                 exc,
             )
+        batcher = PredictionBatcher(
+            model,
+            repo,
+            settings.batch_max_size,
+            settings.batch_max_wait_ms / 1000,
+            settings.batch_concurrency,
+        )
         app.state.settings = settings
         app.state.classifier = model
         app.state.repository = repo
-        yield
+        app.state.batcher = batcher
+        try:
+            yield
+        finally:
+            await batcher.close()
+            repo.close()
 
     app = FastAPI(
         title="Text classification API",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # no redirect built from the request's Host header (`/predict/` is a 404, not a 307)
+        redirect_slashes=False,
     )
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadMiddleware)  # outermost: a HEAD goes through the guard as a GET
     install_error_handlers(app)
     app.include_router(root.router)
     app.include_router(predict.router)

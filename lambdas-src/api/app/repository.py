@@ -1,7 +1,13 @@
 """Where predictions are stored: one small interface, PostgreSQL (psycopg 3) or SQLite behind it.
 
-Each call opens its own short-lived connection (connect timeout DB_CONNECT_TIMEOUT_S), so a
-database that goes away and comes back is used again at the next request, without a restart.
+PostgreSQL: a bounded pool (app/pool.py) of at most DB_POOL_SIZE connections per process, kept
+below the server's max_connections; a request waits up to DB_POOL_TIMEOUT_S for a free one
+(then `DatabaseBusy`, a 503) instead of failing. A connection that breaks is dropped and the next
+request opens a fresh one (connect timeout DB_CONNECT_TIMEOUT_S), so a database that goes away
+and comes back is used again without a restart; `DatabaseUnavailable` means it is down.
+SQLite: one connection per process used by one thread at a time (the single writer), a busy
+timeout of DB_POOL_TIMEOUT_S for other processes, and BEGIN IMMEDIATE for writes: no "database
+is locked" under concurrent requests.
 The table is created on the first successful connection (CREATE TABLE IF NOT EXISTS), which may
 happen after start-up if the database was down then. Queries are parameterised, always.
 """
@@ -11,17 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
-
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from app.core.config import Settings
 
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or used right now; the message is safe to log."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """The database is up but every connection stayed in use for the whole bounded wait."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,10 @@ class PredictionRepository(Protocol):
     def ensure_schema(self) -> None: ...
     def ping(self) -> None: ...
     def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]: ...
-    def list_page(self, limit: int, offset: int) -> tuple[list[StoredPrediction], int]: ...
+    def list_page(
+        self, limit: int, offset: int = 0, before: int | None = None
+    ) -> tuple[list[StoredPrediction], int]: ...
+    def close(self) -> None: ...
     def get(self, prediction_id: int) -> StoredPrediction | None: ...
     def set_correction(
         self, prediction_id: int, corrected_label: str | None
@@ -110,14 +119,21 @@ class _SqlRepository:
     _placeholder: str  # the driver's parameter marker
 
     def _connect(self) -> AbstractContextManager[Any]:
+        """A connection inside a transaction (committed on success, rolled back on error)."""
         raise NotImplementedError
 
     def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
         """`created_at` and `probabilities` as the driver stores them."""
         raise NotImplementedError
 
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        raise NotImplementedError
+
     def _execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(sql.replace("?", self._placeholder), params)
+
+    def close(self) -> None:
+        """Close the connections kept open (end of the application's lifespan)."""
 
     def ensure_schema(self) -> None:
         with self._connect():
@@ -128,28 +144,26 @@ class _SqlRepository:
             conn.execute("SELECT 1")
 
     def add_many(self, items: Sequence[NewPrediction]) -> list[StoredPrediction]:
+        """Insert every item in one statement or transaction; rows come back in input order."""
+        if not items:
+            return []
         now = datetime.now(UTC)
-        out = []
-        with self._connect() as conn:
-            for item in items:
-                created_at, probabilities = self._encode(now, item.probabilities)
-                row = self._execute(
-                    conn,
-                    "INSERT INTO predictions"
-                    " (created_at, text, label, probabilities, model_version)"
-                    f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}",
-                    (created_at, item.text, item.label, probabilities, item.model_version),
-                ).fetchone()
-                assert row is not None
-                out.append(_from_row(row))
-        return out
+        rows = []
+        for item in items:
+            created_at, probabilities = self._encode(now, item.probabilities)
+            rows.append((created_at, item.text, item.label, probabilities, item.model_version))
+        return [_from_row(r) for r in self._insert_rows(rows)]
 
-    def list_page(self, limit: int, offset: int) -> tuple[list[StoredPrediction], int]:
+    def list_page(
+        self, limit: int, offset: int = 0, before: int | None = None
+    ) -> tuple[list[StoredPrediction], int]:
+        """Newest first; `before` (an id) pages by key: no duplicates under concurrent inserts."""
+        where, params = ("WHERE id < ?", [before]) if before is not None else ("", [])
         with self._connect() as conn:
             rows = self._execute(
                 conn,
-                f"SELECT {COLUMNS} FROM predictions ORDER BY id DESC LIMIT ? OFFSET ?",
-                (limit, offset),
+                f"SELECT {COLUMNS} FROM predictions {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
             ).fetchall()
             total = conn.execute("SELECT count(*) AS n FROM predictions").fetchone()
         return [_from_row(r) for r in rows], int(total["n"]) if total else 0
@@ -178,76 +192,71 @@ class _SqlRepository:
             return bool(cur.rowcount > 0)
 
 
-class PostgresRepository(_SqlRepository):
-    backend = "postgresql"
-    _placeholder = "%s"
-
-    def __init__(self, url: str, connect_timeout_s: int = 2) -> None:
-        self._url = url
-        self._timeout = connect_timeout_s
-        self._schema_ready = False
-
-    @contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
-        try:
-            conn = psycopg.connect(
-                self._url,
-                connect_timeout=self._timeout,
-                application_name="prediction-api",
-                row_factory=dict_row,
-            )
-        except psycopg.Error as exc:
-            raise DatabaseUnavailable(_one_line(exc, self._password())) from exc
-        try:
-            with conn:  # commits on success, rolls back on error, then closes
-                if not self._schema_ready:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
-                    conn.execute(POSTGRES_DDL)
-                    conn.commit()
-                    self._schema_ready = True
-                yield conn
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise DatabaseUnavailable(_one_line(exc, self._password())) from exc
-
-    def _password(self) -> str | None:
-        try:
-            password = conninfo_to_dict(self._url).get("password")
-        except psycopg.Error:
-            return None
-        return str(password) if password else None
-
-    def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
-        return now, Jsonb(probabilities)
-
-
 class SqliteRepository(_SqlRepository):
     backend = "sqlite"
     _placeholder = "?"
 
-    def __init__(self, path: Path, timeout_s: float = 2.0) -> None:
+    def __init__(self, path: Path, timeout_s: float = 30.0) -> None:
         self._path = path
         self._timeout = timeout_s
-        self._schema_ready = False
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # one user of the connection at a time: the single writer
+
+    def _open(self) -> sqlite3.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # busy timeout: another process holding the write lock is waited for, not an error;
+        # IMMEDIATE: a write transaction takes the lock at BEGIN (no upgrade deadlock).
+        conn = sqlite3.connect(
+            self._path, timeout=self._timeout, isolation_level="IMMEDIATE", check_same_thread=False
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            # WAL (kept in the file): readers do not block the writer.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL's durable-on-checkpoint mode
+            with conn:
+                conn.execute(SQLITE_DDL)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self._lock.acquire(timeout=self._timeout):
+            raise DatabaseBusy(f"the SQLite connection stayed in use for {self._timeout:g} s")
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self._path, timeout=self._timeout)
-        except (OSError, sqlite3.Error) as exc:
-            raise DatabaseUnavailable(_one_line(exc)) from exc
-        conn.row_factory = sqlite3.Row
-        try:
-            with closing(conn), conn:  # the inner `with conn` commits or rolls back
-                if not self._schema_ready:
-                    # WAL (kept in the file): readers no longer block the writer, so concurrent
-                    # requests wait their turn (busy timeout) instead of failing "locked".
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute(SQLITE_DDL)
-                    self._schema_ready = True
-                yield conn
-        except sqlite3.OperationalError as exc:  # locked, read-only, disk I/O, file gone
-            raise DatabaseUnavailable(_one_line(exc)) from exc
+            try:
+                if self._conn is None:
+                    self._conn = self._open()
+            except (OSError, sqlite3.Error) as exc:
+                raise DatabaseUnavailable(_one_line(exc)) from exc
+            conn = self._conn
+            try:
+                with conn:  # commits or rolls back
+                    yield conn
+            except sqlite3.OperationalError as exc:  # locked, read-only, disk I/O, file gone
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise DatabaseBusy(_one_line(exc)) from exc
+                self._conn = None
+                conn.close()
+                raise DatabaseUnavailable(_one_line(exc)) from exc
+        finally:
+            self._lock.release()
+
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        sql = (
+            "INSERT INTO predictions (created_at, text, label, probabilities, model_version)"
+            f" VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+        )
+        with self._connect() as conn:  # one transaction for the batch
+            return [conn.execute(sql, row).fetchone() for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _encode(self, now: datetime, probabilities: dict[str, float]) -> tuple[Any, Any]:
         return now.isoformat(), json.dumps(probabilities)
@@ -273,7 +282,13 @@ def _from_row(row: Any) -> StoredPrediction:
 
 def make_repository(settings: Settings) -> PredictionRepository:
     if settings.database_url is None:
-        return SqliteRepository(settings.sqlite_path, timeout_s=settings.db_connect_timeout_s)
+        return SqliteRepository(settings.sqlite_path, timeout_s=settings.db_pool_timeout_s)
+    from app.postgres import PostgresRepository  # psycopg is imported only when it is used
+
     return PostgresRepository(
-        settings.database_url.get_secret_value(), settings.db_connect_timeout_s
+        settings.database_url.get_secret_value(),
+        connect_timeout_s=settings.db_connect_timeout_s,
+        pool_size=settings.db_pool_size,
+        pool_timeout_s=settings.db_pool_timeout_s,
+        processes=settings.web_concurrency,
     )

@@ -2,14 +2,55 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 ALLOWED_CONTROL = frozenset("\t\n\r")
+# Letters, digits, punctuation and symbols are visible; separators, controls, format characters
+# (zero-width, BOM, direction marks, tags), combining marks and variation selectors are not.
+VISIBLE_CATEGORIES = frozenset("LNPS")
+# ...except these letters and symbols, which render as nothing (Unicode default-ignorable
+# Hangul fillers, the blank Braille pattern).
+BLANK_GRAPHICS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+CANONICAL_INT = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+MAX_INT_DIGITS = 19  # 2**63 - 1 has 19 digits
+
+
+def clip(value: str, limit: int = 60) -> str:
+    """`value` quoted, cut to `limit` characters with the full length said: errors never echo
+    unbounded input."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
+def canonical_int(value: Any) -> Any:
+    """Path and query integers: plain ASCII decimal digits, no sign, no leading zero, no
+    spaces, underscores or fraction (`1_0`, `+1`, `01`, ` 1`, `1.0` are refused)."""
+    if isinstance(value, str):
+        if not CANONICAL_INT.match(value):
+            raise ValueError(
+                "must be an integer written with ASCII digits only (no sign, space, underscore,"
+                f" fraction or leading zero), got {clip(value, 30)}"
+            )
+        if len(value) > MAX_INT_DIGITS:
+            raise ValueError(f"must be less than or equal to {2**63 - 1}, got {len(value)} digits")
+    return value
+
+
+CanonicalInt = BeforeValidator(canonical_int)
+
+
+def has_visible_character(value: str) -> bool:
+    return any(
+        unicodedata.category(char)[0] in VISIBLE_CATEGORIES and char not in BLANK_GRAPHICS
+        for char in value
+    )
 
 
 def check_text(value: str) -> str:
@@ -26,6 +67,11 @@ def check_text(value: str) -> str:
             raise ValueError(
                 f"contains an unpaired surrogate U+{ord(char):04X} at position {position}"
             )
+    if not has_visible_character(value):
+        raise ValueError(
+            "must not be empty or only whitespace, format or combining characters "
+            "(no visible character)"
+        )
     return value
 
 
@@ -85,6 +131,9 @@ class PredictionPage(BaseModel):
     total: int
     limit: int
     offset: int
+    next_before: int | None = Field(
+        description="pass as `before` for the next page; null on the last page"
+    )
 
 
 class Message(BaseModel):

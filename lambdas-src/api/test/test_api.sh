@@ -74,6 +74,11 @@ classes="$(grep -o '"classes": *\[[^]]*\]' "$body" | head -n 1 | sed 's/^[^[]*\[
 request GET /docs
 expect "OpenAPI docs (GET /docs)" 200 'swagger-ui'
 
+status="$(curl --silent --head --max-time "$timeout" -o /dev/null -w '%{http_code}' "$base/health")" \
+  || fail "HEAD /health: no HTTP answer from $base"
+[[ "$status" == "200" ]] || fail "HEAD answers like GET (HEAD /health): expected HTTP 200, got $status"
+pass "HEAD answers like GET (HEAD /health)"
+
 request GET /openapi.json
 expect "OpenAPI schema (GET /openapi.json)" 200 '"/predict"' '"/predictions/{prediction_id}"'
 
@@ -111,6 +116,14 @@ request POST /predict '{"text": ""}'
 [[ "$status" =~ ^4[0-9][0-9]$ ]] || fail "empty text is refused (POST /predict): expected HTTP 4xx, got $status"
 grep -qF '"detail"' "$body" || fail "empty text is refused (POST /predict): no detail in $(head -c 300 "$body")"
 pass "empty text is refused with $status (POST /predict)"
+
+request POST /predict '{"text": "\u200b\u200d\ufeff"}'
+[[ "$status" == "422" ]] || fail "invisible-only text is refused (POST /predict): expected HTTP 422, got $status"
+pass "invisible-only text is refused with 422 (POST /predict)"
+
+request GET /predictions/01
+[[ "$status" == "422" ]] || fail "non-canonical id is refused (GET /predictions/01): expected HTTP 422, got $status"
+pass "non-canonical id is refused with 422 (GET /predictions/01)"
 
 request POST /predict '{"text": "unterminated'
 [[ "$status" =~ ^4[0-9][0-9]$ ]] || fail "invalid JSON is refused (POST /predict): expected HTTP 4xx, got $status"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -297,3 +299,84 @@ class TcpProxy:
         finally:
             with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
+
+
+# ------------------------------------------------------------------------------ own clusters
+
+
+def _postgres_bin() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return candidates[0].parent if candidates else None
+
+
+@contextlib.contextmanager
+def postgres_cluster(max_connections: int) -> Iterator[str]:
+    """A throw-away PostgreSQL cluster of our own (initdb in a temporary folder that the
+    `postgres` user can reach, loopback port), stopped and removed at exit; yields its URL.
+    Skips the test where the server binaries are absent."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("initdb/pg_ctl not found (install the PostgreSQL server binaries)")
+    tmp = Path(tempfile.mkdtemp(prefix="api-test-pg."))
+    data = tmp / "data"
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+        import pwd
+
+        user = pwd.getpwnam("postgres") if _has_user("postgres") else pwd.getpwnam("nobody")
+        os.chown(tmp, user.pw_uid, user.pw_gid)
+        prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+
+    def run(*args: str) -> None:
+        subprocess.run(
+            [*prefix, *args],
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+
+    run(
+        str(bin_dir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--no-locale",
+        "--no-sync",
+    )
+    port = free_port()
+    options = (
+        f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off"
+        f" -c synchronous_commit=off -c max_connections={max_connections}"
+    )
+    ctl = [str(bin_dir / "pg_ctl"), "-D", str(data)]
+    run(*ctl, "-l", str(tmp / "server.log"), "-w", "-t", "30", "-o", options, "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*ctl, "-m", "immediate", "-w", "stop"],
+            cwd=tmp,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True

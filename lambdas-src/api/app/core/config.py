@@ -31,6 +31,25 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     sqlite_path: Path = API_ROOT / "var" / "predictions.sqlite3"
     db_connect_timeout_s: int = Field(default=2, ge=1, le=60)
+    # PostgreSQL connections per process (lowered at start to fit the server's max_connections),
+    # and how long a request waits for a connection (SQLite: for the write lock) before a 503.
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_pool_timeout_s: float = Field(default=30.0, gt=0, le=300)
+
+    # server processes (one per core pays; the name Heroku and gunicorn use)
+    web_concurrency: int = Field(default=1, ge=1, le=64)
+    # micro-batching of POST /predict: concurrent texts share one predict_proba call and one
+    # INSERT round trip; a batch closes at BATCH_MAX_SIZE texts or BATCH_MAX_WAIT_MS.
+    batch_max_size: int = Field(default=64, ge=1, le=1000)
+    batch_max_wait_ms: float = Field(default=0.0, ge=0, le=1000)
+    batch_concurrency: int = Field(default=2, ge=1, le=16)
+
+    # HTTP limits enforced by the server protocol (app/server.py): 431 and 408, then close.
+    max_header_bytes: int = Field(default=16384, ge=1024, le=1024 * 1024)
+    max_header_count: int = Field(default=64, ge=8, le=1000)
+    header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_s: float = Field(default=20.0, gt=0, le=600)
+    keep_alive_timeout_s: float = Field(default=5.0, gt=0, le=300)
 
     max_body_bytes: int = Field(default=65536, ge=256, le=16 * 1024 * 1024)
     max_text_chars: int = Field(default=5000, ge=1, le=1_000_000)

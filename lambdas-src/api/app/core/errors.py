@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.repository import DatabaseUnavailable
+from app.repository import DatabaseBusy, DatabaseUnavailable
 
 log = logging.getLogger("app.errors")
 
@@ -32,10 +32,15 @@ _FRIENDLY: dict[str, str] = {
 }
 
 
+MAX_REPORTED_ERRORS = 5
+MAX_NAME_CHARS = 40
+
+
 def describe_errors(errors: Sequence[Any]) -> str:
+    """One line; at most MAX_REPORTED_ERRORS errors and names cut short (never the whole input)."""
     parts = []
-    for error in errors:
-        loc = [str(p) for p in error.get("loc", ())]
+    for error in errors[:MAX_REPORTED_ERRORS]:
+        loc = [_short(str(p)) for p in error.get("loc", ())]
         where = loc[0] if loc else ""
         field = ".".join(loc[1:])
         if where == "body":
@@ -50,7 +55,15 @@ def describe_errors(errors: Sequence[Any]) -> str:
         message = _FRIENDLY.get(kind) or str(error.get("msg", "invalid value"))
         message = message.removeprefix("Value error, ")
         parts.append(f"{name}: {message}")
+    if len(errors) > MAX_REPORTED_ERRORS:
+        parts.append(f"and {len(errors) - MAX_REPORTED_ERRORS} more errors")
     return "; ".join(parts) or "invalid request"
+
+
+def _short(name: str) -> str:
+    if len(name) <= MAX_NAME_CHARS:
+        return name
+    return f"{name[:MAX_NAME_CHARS]}... ({len(name)} characters)"
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -69,6 +82,15 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+async def database_busy(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database busy during %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "database busy, try again later"},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"detail": "internal server error"}, status_code=500)
@@ -76,5 +98,6 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DatabaseBusy, database_busy)
     app.add_exception_handler(DatabaseUnavailable, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

@@ -1,4 +1,4 @@
-"""BodyGuard: checks every request body before FastAPI sees it.
+"""BodyGuard: checks every request body before FastAPI sees it; HEAD answered as GET.
 
 - larger than `max_body_bytes` -> 413, whether or not a Content-Length was sent (bytes are
   counted as they arrive; reading stops at the limit);
@@ -17,6 +17,8 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
+from app.schemas import clip
+
 MAX_JSON_DEPTH = 32
 
 
@@ -33,7 +35,7 @@ class BodyGuardMiddleware:
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
-                await _reject(send, 400, f"invalid Content-Length header {declared!r}")
+                await _reject(send, 400, f"invalid Content-Length header {clip(declared)}")
                 return
             if int(declared) > self.max_body_bytes:
                 await _reject(send, 413, self._too_large())
@@ -86,10 +88,10 @@ def check_json_body(content_type: str | None, body: bytes) -> tuple[int, str] | 
     if parsed.get_content_maintype() != "application" or not (
         subtype == "json" or subtype.endswith("+json")
     ):
-        return 415, f"unsupported Content-Type {content_type!r}: send application/json"
+        return 415, f"unsupported Content-Type {clip(content_type)}: send application/json"
     charset = parsed.get_param("charset")
     if isinstance(charset, str) and charset.lower() not in ("utf-8", "utf8"):
-        return 415, f"unsupported charset {charset!r}: send UTF-8"
+        return 415, f"unsupported charset {clip(charset)}: send UTF-8"
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -139,3 +141,23 @@ async def _reject(send: Send, status: int, detail: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class HeadMiddleware:
+    """HEAD is answered wherever GET is: the GET route runs, its body is dropped (its headers,
+    Content-Length included, are kept)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: AsgiMessage) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 
-from app.api.deps import ClassifierDep, RepositoryDep, SettingsDep
+from app.api.deps import BatcherDep, ClassifierDep, RepositoryDep, SettingsDep
+from app.batching import StoredResult, predict_and_store
 from app.core.config import Settings
-from app.repository import DatabaseUnavailable, NewPrediction, PredictionRepository
 from app.schemas import (
     BatchPredictRequest,
     BatchPredictResponse,
@@ -18,13 +18,12 @@ from app.schemas import (
     PredictRequest,
     PredictResponse,
 )
-from ml.model import TextClassifier
 
 router = APIRouter(prefix="/predict", tags=["predict"])
 log = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (400, 413, 415, 422)
+    code: {"model": ErrorResponse} for code in (400, 413, 415, 422, 503)
 }
 
 
@@ -35,40 +34,29 @@ def _check_length(name: str, text: str, settings: Settings) -> None:
         )
 
 
-def _predict_and_store(
-    texts: Sequence[str], classifier: TextClassifier, repository: PredictionRepository
-) -> tuple[list[PredictionResult], bool]:
-    predictions = classifier.predict(texts)
-    ids: list[int | None] = [None] * len(texts)
-    stored = False
-    try:
-        saved = repository.add_many(
-            [
-                NewPrediction(text, p.label, p.probabilities, classifier.version)
-                for text, p in zip(texts, predictions, strict=True)
-            ]
+def _results(stored: list[StoredResult]) -> list[PredictionResult]:
+    return [
+        PredictionResult(
+            id=r.id, label=r.prediction.label, probabilities=r.prediction.probabilities
         )
-        ids = [s.id for s in saved]
-        stored = True
-    except DatabaseUnavailable as exc:
-        log.warning("prediction not stored, database unavailable: %s", exc)
-    results = [
-        PredictionResult(id=i, label=p.label, probabilities=p.probabilities)
-        for i, p in zip(ids, predictions, strict=True)
+        for r in stored
     ]
-    return results, stored
 
 
-@router.post("", summary="Classify one text", responses=ERRORS)
-def predict(
-    body: PredictRequest,
-    classifier: ClassifierDep,
-    repository: RepositoryDep,
-    settings: SettingsDep,
-) -> PredictResponse:
+@router.post("", summary="Classify one text", responses=ERRORS, response_model=PredictResponse)
+async def predict(body: PredictRequest, batcher: BatcherDep, settings: SettingsDep) -> Response:
+    # async: no thread hop per request; the model and the database run in the batcher's thread.
+    # The answer is built from values we made (no response-model validation on the hot path);
+    # json.dumps writes floats as repr, so probabilities round-trip exactly.
     _check_length("text", body.text, settings)
-    [result], stored = _predict_and_store([body.text], classifier, repository)
-    return PredictResponse(**result.model_dump(), stored=stored)
+    result = await batcher.predict(body.text)
+    answer = {
+        "id": result.id,
+        "label": result.prediction.label,
+        "probabilities": result.prediction.probabilities,
+        "stored": result.stored,
+    }
+    return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
 
 @router.post("/batch", summary="Classify several texts (at most MAX_BATCH_SIZE)", responses=ERRORS)
@@ -85,5 +73,5 @@ def predict_batch(
         )
     for index, text in enumerate(body.texts):
         _check_length(f"texts.{index}", text, settings)
-    results, stored = _predict_and_store(body.texts, classifier, repository)
-    return BatchPredictResponse(predictions=results, stored=stored)
+    results = predict_and_store(body.texts, classifier, repository)
+    return BatchPredictResponse(predictions=_results(results), stored=results[0].stored)

@@ -9,12 +9,21 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from app.api.deps import ClassifierDep, RepositoryDep
 from app.repository import StoredPrediction
-from app.schemas import CorrectionRequest, ErrorResponse, Prediction, PredictionPage
+from app.schemas import (
+    CanonicalInt,
+    CorrectionRequest,
+    ErrorResponse,
+    Prediction,
+    PredictionPage,
+    clip,
+)
 
 router = APIRouter(prefix="/predictions", tags=["predictions"])
 
 MAX_ID = 2**63 - 1  # BIGINT / SQLite INTEGER range: larger ids are a 422, not a driver error
-PredictionId = Annotated[int, Path(ge=1, le=MAX_ID, description="id of a stored prediction")]
+PredictionId = Annotated[
+    int, CanonicalInt, Path(ge=1, le=MAX_ID, description="id of a stored prediction")
+]
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorResponse} for code in (404, 422, 503)
 }
@@ -28,14 +37,35 @@ def _not_found(prediction_id: int) -> HTTPException:
     return HTTPException(404, f"prediction {prediction_id} not found")
 
 
-@router.get("", summary="List stored predictions, newest first", responses=ERRORS)
+@router.get(
+    "",
+    summary="List stored predictions, newest first",
+    description=(
+        "Page by key for a stable listing: pass the previous page's `next_before` as `before` "
+        "(no prediction is listed twice or skipped while others are inserted). `offset` counts "
+        "rows from the newest and shifts when predictions are added."
+    ),
+    responses=ERRORS,
+)
 def list_predictions(
     repository: RepositoryDep,
-    limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")] = 0,
+    limit: Annotated[int, CanonicalInt, Query(ge=1, le=100, description="page size")] = 20,
+    offset: Annotated[int, CanonicalInt, Query(ge=0, le=MAX_ID, description="rows to skip")] = 0,
+    before: Annotated[
+        int | None,
+        CanonicalInt,
+        Query(ge=1, le=MAX_ID, description="only ids below this one (keyset paging)"),
+    ] = None,
 ) -> PredictionPage:
-    items, total = repository.list_page(limit, offset)
-    return PredictionPage(items=[_out(i) for i in items], total=total, limit=limit, offset=offset)
+    items, total = repository.list_page(limit, offset, before)
+    next_before = items[-1].id if len(items) == limit else None
+    return PredictionPage(
+        items=[_out(i) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_before=next_before,
+    )
 
 
 @router.get("/{prediction_id}", summary="Read one stored prediction", responses=ERRORS)
@@ -57,7 +87,7 @@ def correct_prediction(
     if label is not None and label not in classifier.classes:
         raise HTTPException(
             422,
-            f"corrected_label: must be one of {', '.join(classifier.classes)} (got {label[:50]!r})",
+            f"corrected_label: must be one of {', '.join(classifier.classes)} (got {clip(label)})",
         )
     stored = repository.set_correction(prediction_id, label)
     if stored is None:

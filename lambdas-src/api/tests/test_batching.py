@@ -1,0 +1,67 @@
+"""Micro-batching (app/batching.py): concurrent requests share model calls and INSERTs, each gets
+its own stored row, and the probabilities equal the model's own for the text alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.batching import PredictionBatcher, StoredResult
+from app.repository import SqliteRepository
+from ml.model import Prediction, TextClassifier
+
+
+class CountingClassifier:
+    """The real classifier, counting the calls and the texts per call."""
+
+    def __init__(self, inner: TextClassifier) -> None:
+        self.inner = inner
+        self.calls: list[int] = []
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.inner.classes
+
+    @property
+    def version(self) -> str:
+        return self.inner.version
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        return self.inner.metadata
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        self.calls.append(len(texts))
+        return self.inner.predict(texts)
+
+
+TEXTS = ["The senate passed the bill.", "The striker scored twice.", "A faster chip shipped."]
+
+
+def test_concurrent_requests_share_batches_and_get_their_own_rows(
+    classifier: TextClassifier, tmp_path: Path
+) -> None:
+    counting = CountingClassifier(classifier)
+    repository = SqliteRepository(tmp_path / "p.sqlite3")
+    texts = [f"{TEXTS[i % 3]} ({i})" for i in range(60)]
+
+    async def run() -> list[StoredResult]:
+        batcher = PredictionBatcher(counting, repository, max_size=16)
+        try:
+            return list(await asyncio.gather(*(batcher.predict(t) for t in texts)))
+        finally:
+            await batcher.close()
+
+    results = asyncio.run(run())
+    assert sum(counting.calls) == 60
+    assert len(counting.calls) < 60 and max(counting.calls) <= 16  # batched, bounded
+    ids = [r.id for r in results]
+    assert len(set(ids)) == 60 and all(r.stored for r in results)
+    for text, result in zip(texts, results, strict=True):
+        assert result.id is not None
+        row = repository.get(result.id)
+        assert row is not None and row.text == text  # each answer is its own text's row
+        alone = classifier.predict([text])[0]
+        assert result.prediction.probabilities == alone.probabilities
+    repository.close()
