@@ -118,9 +118,17 @@ def test_the_api_image_trains_on_the_course_file_and_serves_its_classes(
     assert rows_read == 24783
     assert (classes, algorithm) == (CLASSES, "fast")
     # the fast model exports to NumPy: the image serves it without scikit-learn
-    served = docker("run", "--rm", "--network", "none", tag, "sh", "-c",
-                    "readlink /app/model/current; python -c 'import sklearn' 2>&1 | tail -1",
-                    timeout=120)
+    served = docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        tag,
+        "sh",
+        "-c",
+        "readlink /app/model/current; python -c 'import sklearn' 2>&1 | tail -1",
+        timeout=120,
+    )
     assert served.splitlines()[0] == "model.npz"
     assert "No module named 'sklearn'" in served
     assert macro_f1 > 0.6

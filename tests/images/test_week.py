@@ -170,7 +170,7 @@ def week(
         + ("terraform (and the Python evaluator)" if by_terraform else "the Python evaluator")
     )
     for alias, wc in stack.containers.items():
-        wc.env = [str(e) for e in resolved[f"env_{alias}"]]  # type: ignore[union-attr]
+        wc.env = [str(e) for e in resolved[f"env_{alias}"]]
     w = Week(
         stack=stack,
         run_id=run_id,
