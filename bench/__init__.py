@@ -1,0 +1,1 @@
+"""The benchmark harness: `npm run bench` (see bench/README.md)."""

@@ -1,0 +1,112 @@
+"""ci: the suites' own times measured here (jest, the Python suites), and the phase times of
+the last `CI=true bash .ci/run` on this machine, which .ci/run records in .ci/last-run.json
+(running all of CI takes 10+ minutes, too long for the bench's budget)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bench import invocations as inv
+from bench.common import ROOT, BenchError, Size, goal, log, result, timed
+
+# goals by .ci/run phase name (the commands of package.json's test script)
+GOALS_S = {"jest": 20.0, "bash scripts/image-test.sh": 300.0}
+
+
+def run(size: Size, models: Any) -> list[dict[str, Any]]:
+    rows = []
+    if size.tiny:
+        seconds = timed(
+            inv.jest_command() + ["__tests__/ts-cache.test.ts"], timeout=300
+        )
+        return [
+            result(
+                "ci-jest-one-file",
+                "s",
+                "goal for the whole suite",
+                GOALS_S["jest"],
+                seconds,
+                higher_is_better=False,
+                runs=1,
+            )
+        ] + last_ci_run()
+    seconds = timed(inv.jest_command(), timeout=900)
+    log(f"ci: jest {seconds:.1f} s")
+    row = result(
+        "ci-jest", "s", "goal", GOALS_S["jest"], seconds, higher_is_better=False, runs=1
+    )
+    row.update(goal("jest under 20 s", seconds < GOALS_S["jest"]))
+    rows.append(row)
+    try:
+        seconds = timed(inv.python_suites_command(), timeout=900)
+        log(f"ci: Python suites {seconds:.1f} s")
+        rows.append(
+            result(
+                "ci-python-suites",
+                "s",
+                "none (measured only)",
+                None,
+                seconds,
+                higher_is_better=False,
+                runs=1,
+                note="scripts/py-test.sh: ruff, mypy, pytest",
+            )
+        )
+    except BenchError as exc:
+        rows.append(
+            {
+                **result(
+                    "ci-python-suites",
+                    "s",
+                    "none",
+                    None,
+                    None,
+                    higher_is_better=False,
+                    runs=0,
+                ),
+                "skipped": f"failed: {exc}",
+            }
+        )
+    rows.extend(last_ci_run())
+    return rows
+
+
+def last_ci_run() -> list[dict[str, Any]]:
+    path = inv.CI_TIMES_FILE
+    if not path.is_file():
+        return [
+            {
+                **result(
+                    "ci-phases", "s", "none", None, None, higher_is_better=False, runs=0
+                ),
+                "skipped": f"no {path.relative_to(ROOT)}: run CI=true bash .ci/run once (it records its phases)",
+            }
+        ]
+    record = json.loads(path.read_text())
+    rows = []
+    for phase in record.get("phases", []):
+        name = "ci-phase-" + "".join(
+            c if c.isalnum() else "-" for c in phase["name"].lower()
+        ).strip("-")
+        row = result(
+            name,
+            "s",
+            "goal" if phase["name"] in GOALS_S else "none",
+            GOALS_S.get(phase["name"]),
+            float(phase["seconds"]),
+            higher_is_better=False,
+            runs=1,
+            recorded=record.get("finished"),
+            status=phase.get("status"),
+            note=f"from {path.relative_to(ROOT)}",
+        )
+        if phase["name"] in GOALS_S:
+            row.update(
+                goal(
+                    f"{phase['name']} under {GOALS_S[phase['name']]:.0f} s warm",
+                    float(phase["seconds"]) < GOALS_S[phase["name"]],
+                )
+            )
+        rows.append(row)
+    return rows
