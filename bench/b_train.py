@@ -24,7 +24,7 @@ from bench.common import (
     write_csv,
 )
 
-COURSE_SERIES = (1000, 2000, 4000)  # training rows for the course pipeline
+COURSE_SERIES = (1000, 2000, 4000, 8000)  # rows given to algo.py (it holds out 20%)
 COURSE_BOUND_S = 240.0  # total fit time the course series may use
 TEST_ROWS = 2500
 
@@ -131,8 +131,8 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
         )
         row.update(
             goal(
-                "macro-F1 within 1 point of the course pipeline",
-                abs(f1["ours"] - f1["baseline"]) <= 0.01,
+                "macro-F1 at most 1 point below the course pipeline's",
+                f1["ours"] >= f1["baseline"] - 0.01,
             )
         )
         out.append(row)

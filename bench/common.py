@@ -9,11 +9,13 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -32,6 +34,10 @@ if (
 ):  # worktrees live in /work/wt/<name>; the data in /work/shared
     COURSE_CSV = Path("/work/shared/data/course-tweets/labeled_data.csv")
 SAMPLE_CSV = inv.API_DIR / "ml" / "data" / "sample.csv"
+if (
+    str(inv.API_DIR) not in sys.path
+):  # pickled pipelines may refer to the API's ml package
+    sys.path.append(str(inv.API_DIR))
 
 
 class BenchError(Exception):
@@ -158,6 +164,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+LAST_CPU = [0.0]
+
+
 def timed(
     cmd: Sequence[str],
     *,
@@ -165,7 +174,9 @@ def timed(
     env: dict[str, str] | None = None,
     timeout: float = 600,
 ) -> float:
-    """Wall seconds of one run of CMD; raises BenchError if it fails."""
+    """Wall seconds of one run of CMD; raises BenchError if it fails. The CPU seconds (user +
+    system, CMD and the children it waited for) of the last call are in LAST_CPU[0]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(
         list(cmd),
@@ -177,6 +188,10 @@ def timed(
         check=False,
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = (after.ru_utime - before.ru_utime) + (
+        after.ru_stime - before.ru_stime
+    )
     if proc.returncode != 0:
         raise BenchError(
             f"{' '.join(cmd)} failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}"
@@ -313,7 +328,9 @@ def postgres(work: Path) -> Iterator[str]:
     """A throw-away PostgreSQL cluster on a free loopback port, default durability settings
     (fsync and synchronous_commit on, as a real database); yields its URL."""
     bin_dir = _pg_bin()
-    data = Path(tempfile.mkdtemp(prefix="pg-", dir=work))
+    del work  # the cluster lives in its own folder of the system's temp dir, which the
+    # postgres user can reach (the harness's work folder is private to root)
+    data = Path(tempfile.mkdtemp(prefix="week-bench-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # initdb and postgres refuse to run as root
         import pwd
@@ -331,47 +348,53 @@ def postgres(work: Path) -> Iterator[str]:
             "--clear-groups",
         ]
     port = free_port()
-    subprocess.run(
-        prefix
-        + [
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data / "db"),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=data,
-    )
-    options = (
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    )
-    subprocess.run(
-        prefix
-        + [
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data / "db"),
-            "-l",
-            str(data / "log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            options,
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=data,
-    )
+    try:
+        subprocess.run(
+            prefix
+            + [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data / "db"),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=data,
+        )
+        options = (
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        )
+        subprocess.run(
+            prefix
+            + [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data / "db"),
+                "-l",
+                str(data / "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=data,
+        )
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(data, ignore_errors=True)
+        raise BenchError(
+            f"PostgreSQL did not start: {exc.stderr.decode(errors='replace').strip()[-300:]}"
+        ) from exc
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:

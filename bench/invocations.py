@@ -21,7 +21,12 @@ PYTHON = (
 # Our API as its container starts it: `python -m app` (lambdas-src/api/Dockerfile's CMD), settings
 # from the environment (lambdas-src/api/README.md). Knobs the API adds (workers, batching...) go in
 # API_EXTRA_ENV, so every benchmark starts it the same way.
-API_EXTRA_ENV: dict[str, str] = {}
+# BENCH_API_ENV="WEB_CONCURRENCY=2 BATCH_MAX_WAIT_MS=1" adds settings for one run.
+API_EXTRA_ENV: dict[str, str] = dict(
+    item.split("=", 1)
+    for item in os.environ.get("BENCH_API_ENV", "").split()
+    if "=" in item
+)
 
 
 def api_command() -> list[str]:
@@ -71,7 +76,9 @@ def baseline_command(port: int) -> list[str]:
 
 
 def baseline_env(model: Path) -> dict[str, str]:
-    return {"MODEL_PATH": str(model)}
+    # the pickled pipeline may refer to the API's ml package (as the course's server sits beside
+    # its algo.py)
+    return {"MODEL_PATH": str(model), "PYTHONPATH": str(API_DIR)}
 
 
 # ------------------------------------------------------------------ training (ml/algo.py)
@@ -100,6 +107,15 @@ SYNTH_ENV = {"CHECKPOINT_DISABLE": "1", "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "1"}
 
 def npm_synth() -> list[str]:
     return ["npm", "run", "--silent", "synth"]
+
+
+def synth_app() -> list[str]:
+    """What `npm run synth` runs, without npm (package.json's script, read at call time)."""
+    import json
+
+    return str(
+        json.loads((ROOT / "package.json").read_text())["scripts"]["synth"]
+    ).split(" ")
 
 
 def cdktf_synth(app: str | None = None) -> list[str]:
