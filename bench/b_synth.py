@@ -4,6 +4,7 @@ floor). Alternated runs, medians; each run writes to its own temporary folder.""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -120,6 +121,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             all_runs=all_runs,
             cpu_s=cpu,
         )
+        row.update(policy_share(1))
         return [row]
     base = m["cdktf synth + ts-node (template default)"]
     row = result(
@@ -141,6 +143,14 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             base >= 5 * ours and ours < 1.0,
         )
     )
+    share = policy_share(3)
+    log(
+        f"synth: the policy pack takes {share['policy_pack_ms']:.0f} ms of a {share['profiled_synth_ms']:.0f} ms profile"
+    )
+    row.update(share)
+    row["note"] += (
+        f"; policy pack {share['policy_pack_ms']:.0f} ms of {share['profiled_synth_ms']:.0f} ms (CPU profile)"
+    )
     rows = [row]
     cli = m["npx cdktf synth"]
     rows.append(
@@ -158,3 +168,52 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
         )
     )
     return rows
+
+
+def policy_ms(profile: dict[str, Any]) -> float:
+    """Milliseconds of PROFILE's samples whose stack has a frame in the project's policies/."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    parent = {c: n["id"] for n in profile["nodes"] for c in n.get("children", [])}
+    known: dict[int, bool] = {}
+
+    def under(node_id: int) -> bool:
+        chain = []
+        current: int | None = node_id
+        answer = False
+        while current is not None:
+            if current in known:
+                answer = known[current]
+                break
+            chain.append(current)
+            if f"{ROOT}/policies/" in nodes[current]["callFrame"].get("url", ""):
+                answer = True
+                break
+            current = parent.get(current)
+        for visited in chain:
+            known[visited] = answer
+        return answer
+
+    pairs = zip(profile["samples"], profile["timeDeltas"], strict=True)
+    return sum(delta for sample, delta in pairs if under(sample)) / 1000
+
+
+def policy_share(runs: int) -> dict[str, Any]:
+    """CPU milliseconds the policy pack (frames in policies/) takes in one synth of the app,
+    from V8's CPU profile (node --cpu-prof), against the whole profile; medians of RUNS."""
+    app = inv.synth_app()
+    policy, total = [], []
+    for _ in range(runs):
+        folder = Path(tempfile.mkdtemp(prefix="synth-prof-"))
+        try:
+            _in_tmp(
+                [app[0], "--cpu-prof", f"--cpu-prof-dir={folder}", *app[1:]], "profile"
+            )
+            profile = json.loads(next(folder.glob("*.cpuprofile")).read_text())
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        policy.append(policy_ms(profile))
+        total.append((profile["endTime"] - profile["startTime"]) / 1000)
+    return {
+        "policy_pack_ms": round(median(policy), 1),
+        "profiled_synth_ms": round(median(total), 1),
+    }

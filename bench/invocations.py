@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-API_DIR = ROOT / "lambdas-src" / "api"
+# BENCH_API_DIR serves another checkout's API (to compare branches); default this tree's
+API_DIR = Path(
+    os.environ.get("BENCH_API_DIR") or ROOT / "lambdas-src" / "api"
+).resolve()
 BASELINE_DIR = ROOT / "bench" / "baseline"
 PYTHON = (
     str(ROOT / ".venv" / "bin" / "python")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bench.__main__ import BENCHMARKS
+from bench.b_synth import policy_ms
 from bench.b_train import _exponent, _predict
 from bench.common import ROOT
 from bench.report import END, START, markdown
@@ -65,6 +66,11 @@ def test_each_benchmark_measures_on_its_tiny_size(name: str, tmp_path: Path) -> 
             assert row["ours"] < 1e-9, row  # the API's probabilities are the model's
             continue
         assert positive(row["ours"]), row
+        if "policy_pack_ms" in row:
+            assert (
+                positive(row["policy_pack_ms"])
+                and row["policy_pack_ms"] < row["profiled_synth_ms"]
+            )
         if row["baseline"]["figure"] is not None:
             assert positive(row["baseline"]["figure"]), row
         if row["ratio"] is not None:
@@ -103,3 +109,23 @@ def test_the_readme_table_is_written_between_its_markers() -> None:
         }
     )
     assert "| synth-x | s | 2 (b) | 1 | 2.00x | 3 | goal g: met |" in table
+
+
+def test_the_policy_share_counts_samples_under_a_policies_frame_only() -> None:
+    policy_url = f"file://{ROOT}/policies/pack.js"
+    profile = {
+        "nodes": [
+            {"id": 1, "callFrame": {"url": ""}, "children": [2, 4]},
+            {"id": 2, "callFrame": {"url": policy_url}, "children": [3]},
+            {
+                "id": 3,
+                "callFrame": {"url": "file:///x/node_modules/cdktf/lib/resolve.js"},
+            },
+            {"id": 4, "callFrame": {"url": f"file://{ROOT}/stacks/local-stack.js"}},
+        ],
+        "samples": [3, 4, 2, 1],
+        "timeDeltas": [5000, 7000, 1000, 2000],
+    }
+    assert policy_ms(profile) == pytest.approx(
+        6.0
+    )  # 5 ms in cdktf called by a policy, 1 ms in it
