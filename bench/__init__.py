@@ -1,1 +1,2 @@
-"""The benchmark harness: `npm run bench` (see bench/README.md)."""
+"""The benchmark harness: `npm run bench` (README.md, section Performance; commands in
+bench/invocations.py)."""

@@ -277,6 +277,21 @@ class Server:
             f"{self.name} did not answer POST /predict within {timeout:.0f} s: {self.log_tail()}"
         )
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the server's process tree so far (Linux /proc)."""
+        if self.proc is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total, pending = 0.0, [self.proc.pid]
+        while pending:
+            pid = pending.pop()
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                pending.extend(int(c) for c in children)
+        return total
+
     def log_tail(self) -> str:
         with contextlib.suppress(OSError):
             return " | ".join(

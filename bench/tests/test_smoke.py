@@ -66,6 +66,8 @@ def test_each_benchmark_measures_on_its_tiny_size(name: str, tmp_path: Path) -> 
             assert row["ours"] < 1e-9, row  # the API's probabilities are the model's
             continue
         assert positive(row["ours"]), row
+        for figure in (row.get("cpu_s") or {}).values():
+            assert positive(figure), row
         if "policy_pack_ms" in row:
             assert (
                 positive(row["policy_pack_ms"])
@@ -83,7 +85,11 @@ def test_each_benchmark_measures_on_its_tiny_size(name: str, tmp_path: Path) -> 
 
 
 def test_the_course_pipeline_extrapolation_follows_the_measured_power_law() -> None:
-    points = [(1000, 4.0), (2000, 16.0)]
+    points = [
+        (500, 2.0),
+        (1000, 4.0),
+        (2000, 16.0),
+    ]  # linear, then quadratic: the last pair counts
     assert _exponent(points) == pytest.approx(2.0)
     assert _predict(points, 4000) == pytest.approx(64.0)
 
