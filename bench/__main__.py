@@ -122,7 +122,17 @@ def main(argv: list[str] | None = None) -> int:
                 if r["name"] not in names
                 and not any(r["name"].startswith(b) for b in chosen)
             ]
-            document["results"] = kept + rows
+            order = list(BENCHMARKS)
+
+            def rank(row: dict[str, Any]) -> int:
+                return next(
+                    (i for i, b in enumerate(order) if row["name"].startswith(b)),
+                    len(order),
+                )
+
+            document["results"] = sorted(
+                kept + rows, key=rank
+            )  # stable: run order within a benchmark
         out.write_text(json.dumps(document, indent=2) + "\n")
         log(f"wrote {out}")
         if out == RESULTS:

@@ -80,7 +80,9 @@ def _in_tmp(cmd: list[str], name: str = "") -> float:
 
 
 def run(size: Size, models: Any) -> list[dict[str, Any]]:
-    runs = 1 if size.tiny else 3  # the template default takes 20+ s a run on a busy machine
+    runs = (
+        1 if size.tiny else 3
+    )  # the template default takes 20+ s a run on a busy machine
     names = {
         "npm run synth": inv.npm_synth(),
         "the app alone (npm run synth without npm)": inv.synth_app(),
