@@ -65,6 +65,11 @@ def test_each_benchmark_measures_on_its_tiny_size(name: str, tmp_path: Path) -> 
         if row["name"] == "predict-correctness":
             assert row["ours"] < 1e-9, row  # the API's probabilities are the model's
             continue
+        if row["name"].startswith(
+            "ci-phase"
+        ):  # read from .ci/last-run.json: a phase may be instant
+            assert isinstance(row["ours"], (int, float)) and row["ours"] >= 0, row
+            continue
         assert positive(row["ours"]), row
         for figure in (row.get("cpu_s") or {}).values():
             assert positive(figure), row
