@@ -5,6 +5,7 @@ the last `CI=true bash .ci/run` on this machine, which .ci/run records in .ci/la
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from bench import invocations as inv
@@ -68,6 +69,38 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
                 "skipped": f"failed: {exc}",
             }
         )
+    if os.environ.get("BENCH_CI_IMAGES") == "1":  # minutes: opt-in
+        try:
+            seconds = timed(
+                inv.image_tests_command(), env={"IMAGE_TEST_PRUNE": "0"}, timeout=1800
+            )
+            log(f"ci: image tests {seconds:.1f} s")
+            row = result(
+                "ci-image-tests",
+                "s",
+                "goal",
+                300.0,
+                seconds,
+                higher_is_better=False,
+                runs=1,
+            )
+            row.update(goal("image tests under 5 min warm", seconds < 300.0))
+            rows.append(row)
+        except BenchError as exc:
+            rows.append(
+                {
+                    **result(
+                        "ci-image-tests",
+                        "s",
+                        "goal",
+                        300.0,
+                        None,
+                        higher_is_better=False,
+                        runs=0,
+                    ),
+                    "skipped": f"failed: {exc}",
+                }
+            )
     rows.extend(last_ci_run())
     return rows
 

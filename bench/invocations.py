@@ -149,6 +149,13 @@ def python_suites_command() -> list[str]:
     return ["bash", "scripts/py-test.sh"]
 
 
+def image_tests_command() -> list[str]:
+    return [
+        "bash",
+        "scripts/image-test.sh",
+    ]  # run with IMAGE_TEST_PRUNE=0: other images stay
+
+
 def base_env() -> dict[str, str]:
     return dict(os.environ)
 
