@@ -18,12 +18,25 @@ def _fig(value: Any) -> str:
     return str(value)
 
 
+def _line(text: str, limit: int = 300) -> str:
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
 def rows_of(results: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for r in results:
         if r.get("skipped"):
             rows.append(
-                [r["name"], r["unit"], "-", "-", "-", "-", f"skipped: {r['skipped']}"]
+                [
+                    r["name"],
+                    r["unit"],
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    f"skipped: {_line(r['skipped'])}",
+                ]
             )
             continue
         note = []
@@ -37,8 +50,10 @@ def rows_of(results: list[dict[str, Any]]) -> list[list[str]]:
             note.append(
                 f"macro-F1 {_fig(r['macro_f1']['ours'])} vs {_fig(r['macro_f1']['baseline'])}"
             )
+        if r.get("status") not in (None, "ok"):
+            note.append(f"status: {r['status']}")
         if r.get("note"):
-            note.append(str(r["note"]))
+            note.append(_line(r["note"]))
         if "goal" in r:
             met = {True: "met", False: "NOT met", None: "n/a"}[r.get("met")]
             note.append(f"goal {r['goal']}: {met}")
