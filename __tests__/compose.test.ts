@@ -149,7 +149,7 @@ describe("docker-compose.yml", () => {
 
 describe("npm run compose", () => {
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ["-r", "@swc-node/register", "scripts/write-compose.ts", ...args], {
+    spawnSync(process.execPath, ["-r", "./scripts/ts-cache.js", "scripts/write-compose.ts", ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...env },
       encoding: "utf8",

@@ -177,7 +177,7 @@ describe("npm run doctor: each condition, faked", () => {
 describe("npm run doctor: the command", () => {
   const doctor = async (env: NodeJS.ProcessEnv, args: string[] = []) => {
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, ["-r", "@swc-node/register", "scripts/doctor.ts", ...args], { cwd: ROOT, env });
+      const { stdout } = await promisify(execFile)(process.execPath, ["-r", "./scripts/ts-cache.js", "scripts/doctor.ts", ...args], { cwd: ROOT, env });
       return { code: 0, stdout };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };

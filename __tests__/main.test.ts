@@ -5,10 +5,16 @@ import * as os from "os";
 import * as path from "path";
 
 const ROOT = path.join(__dirname, "..");
+/** The node arguments of `npm run synth` (`node -r ./scripts/ts-cache.js main.ts`), read from package.json. */
+const SYNTH_ARGS: string[] = (() => {
+  const [command, ...args] = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.synth as string).split(" ");
+  if (command !== "node") throw new Error(`package.json scripts.synth must start with node, got ${JSON.stringify(command)}`);
+  return args;
+})();
 
 function synth(env: Record<string, string>, preload: string[] = []) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "week-main-"));
-  const result = spawnSync(process.execPath, ["-r", "@swc-node/register", ...preload.flatMap((p) => ["-r", p]), "main.ts"], {
+  const result = spawnSync(process.execPath, [...SYNTH_ARGS.slice(0, -1), ...preload.flatMap((p) => ["-r", p]), ...SYNTH_ARGS.slice(-1)], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },

@@ -157,7 +157,7 @@ describe("npm run review on the user's configuration (WEEK_CONFIG)", () => {
     fs.writeFileSync(now, JSON.stringify({ network: { publishOnAllInterfaces: true }, database: { protectVolume: false } }));
     fs.writeFileSync(before, "{}");
     const out = path.join(work, "pages");
-    const result = spawnSync(process.execPath, ["-r", "@swc-node/register", "scripts/review.ts", "--base-config", before, "--stack", "local", "--out", out, "--fail-on-alarm"], {
+    const result = spawnSync(process.execPath, ["-r", "./scripts/ts-cache.js", "scripts/review.ts", "--base-config", before, "--stack", "local", "--out", out, "--fail-on-alarm"], {
       cwd: ROOT,
       env: { ...process.env, WEEK_CONFIG: now },
       encoding: "utf8",
@@ -210,7 +210,7 @@ describe("npm run review --base REF: a code change in git", () => {
   });
 
   it("calls out the renamed construct id first, and the rebuilt image and the container it replaces", () => {
-    const page = run(process.execPath, ["-r", "@swc-node/register", "scripts/review.ts", "--base", "HEAD~1", "--stack", "local"]);
+    const page = run(process.execPath, ["-r", "./scripts/ts-cache.js", "scripts/review.ts", "--base", "HEAD~1", "--stack", "local"]);
     const destroys = page.slice(page.indexOf("## What a deploy would destroy or expose"), page.indexOf("## What changed"));
     expect(destroys).toMatch(/\*\*address changed\*\*: `local\/database\/data` became `local\/database\/data_volume`.*and its data is lost \(lifecycle\.prevent_destroy will stop the plan\)/);
     expect(page).toMatch(/\| `docker_image\.api_workload_image_[0-9A-F]+` \| `local\/api\/workload\/image` \| replaced, because its sources changed: source hash `[0-9a-f]{12}` → `[0-9a-f]{12}` \|/);
@@ -221,6 +221,6 @@ describe("npm run review --base REF: a code change in git", () => {
   }, 120000);
 
   it("refuses a base that is not a commit, naming it", () => {
-    expect(() => run(process.execPath, ["-r", "@swc-node/register", "scripts/review.ts", "--base", "no-such-ref"])).toThrow(/--base must name a git commit, got "no-such-ref"/);
+    expect(() => run(process.execPath, ["-r", "./scripts/ts-cache.js", "scripts/review.ts", "--base", "no-such-ref"])).toThrow(/--base must name a git commit, got "no-such-ref"/);
   }, 60000);
 });

@@ -42,6 +42,9 @@ export interface SynthOptions {
   readonly outdir: string;
 }
 
+/** This checkout's TypeScript loader (`npm run synth`'s), used for a base checkout too, which may predate it. */
+const TS_LOADER = path.join(__dirname, "..", "..", "scripts", "ts-cache.js");
+
 /**
  * Runs the app of a checkout as `npm run synth` does (transpile-only), into `outdir`.
  * Throws with synth's own output when it fails (an invalid configuration, a policy finding).
@@ -51,7 +54,7 @@ export function synthCheckout({ cwd, configFile, outdir }: SynthOptions): SynthS
   if (configFile !== undefined) env.WEEK_CONFIG = configFile;
   else delete env.WEEK_CONFIG;
   try {
-    execFileSync(process.execPath, ["-r", "@swc-node/register", "main.ts"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(process.execPath, ["-r", TS_LOADER, "main.ts"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
     const e = error as { stdout?: Buffer; stderr?: Buffer };
     const said = `${e.stderr?.toString() ?? ""}${e.stdout?.toString() ?? ""}`

@@ -1,0 +1,2 @@
+"""The benchmark harness: `npm run bench` (README.md, section Performance; commands in
+bench/invocations.py)."""
