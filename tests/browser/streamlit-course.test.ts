@@ -161,6 +161,14 @@ maybe("Streamlit on the course's classes, in chromium", () => {
     await chart.waitFor({ timeout: 30_000 });
     const table = page.locator('[data-testid="stDataFrame"]').first();
     await table.waitFor({ timeout: 30_000 });
+    let lastTableText = "";
+    // The table's cells reach the DOM (the grid's accessible table) a moment after the element
+    // itself: wait until they hold the class names instead of reading at once.
+    const deadline = Date.now() + 30_000;
+    while (!CLASSES.every((n) => lastTableText.includes(n)) && Date.now() < deadline) {
+      lastTableText = await table.evaluate((el) => el.textContent ?? "");
+      if (!CLASSES.every((n) => lastTableText.includes(n))) await page.waitForTimeout(250);
+    }
     // the chart's axis labels (Vega's SVG or its accessible description) and the table's cells
     const chartText = await chart.evaluate((el) => `${el.textContent ?? ""} ${el.querySelector("[aria-label]")?.getAttribute("aria-label") ?? ""}`);
     const tableText = await table.evaluate((el) => el.textContent ?? "");
