@@ -170,7 +170,7 @@ describe("secrets planted in the workload folders", () => {
     const sourcePath = (Object.values(build)[0] as { source: { path: string } }).source.path;
     expect(sourcePath).toBe(api.context.path);
     const archived = everything(path.join(outdir, "stacks", "heroku", sourcePath)).map((f) => path.basename(f));
-    expect(archived).toEqual(expect.arrayContaining(["Dockerfile", "heroku.yml", "requirements.txt", "main.py"]));
+    expect(archived).toEqual(expect.arrayContaining(["Dockerfile", "heroku.yml", "requirements.lock", "main.py"]));
     expect(api.context.secretsLeftOut).toEqual(expect.arrayContaining([".env", "id_rsa", ".streamlit/secrets.toml", ".netrc", "app/.env"]));
   });
 });

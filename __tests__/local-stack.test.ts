@@ -192,7 +192,7 @@ describe("LocalStack sandbox image", () => {
     expect(dockerfile).toContain("ARG BASE_IMAGE=ubuntu:24.04");
     expect(dockerfile).toContain("apt-get install -y --no-install-recommends python3 python3-pip python3-venv vim git");
     expect(dockerfile).toContain("rm -rf /var/lib/apt/lists/*");
-    expect(dockerfile).toContain("pip install --no-cache-dir -r /tmp/requirements.txt");
+    expect(dockerfile).toContain("pip install --no-cache-dir --require-hashes --no-deps --only-binary :all: -r /tmp/requirements.lock");
     expect(dockerfile).toContain('GIT_USER_NAME="Ada Lovelace"');
     expect(dockerfile).toContain("EXPOSE 8000");
     expect(dockerfile).toMatch(/\nUSER student\n/);

@@ -38,7 +38,7 @@ export interface SandboxImageProps {
   /** @default 1.3.2 */
   readonly scikitLearnVersion?: string;
   /**
-   * Folder holding requirements.txt, entrypoint.sh and jupyter_server_config.py.
+   * Folder holding requirements.lock, entrypoint.sh and jupyter_server_config.py.
    * @default lambdas-src/sandbox
    */
   readonly runtimeDir?: string;
@@ -71,7 +71,7 @@ export function renderSandboxDockerfile(props: SandboxImageProps): string {
     `HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${SANDBOX_PORT}/api', timeout=4)"]`,
     'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/sandbox-entrypoint"]',
     "",
-    "# PIP_INDEX_URL lets an offline build use a local mirror (the legacy builder records it in the",
+    "# PIP_INDEX_URL lets a build use a mirror of the package index (the legacy builder records it in the",
     "# history of the RUN steps that see it: never put credentials in it).",
     "ARG PIP_INDEX_URL=https://pypi.org/simple",
     "ARG DEBIAN_FRONTEND=noninteractive",
@@ -86,8 +86,11 @@ export function renderSandboxDockerfile(props: SandboxImageProps): string {
     ` && install -d -o ${user} -g ${user} ${SANDBOX_VENV} ${home}/workspace`,
     `USER ${user}`,
     `RUN python3 -m venv ${SANDBOX_VENV}`,
-    `COPY --chown=${user}:${user} requirements.txt /tmp/requirements.txt`,
-    "RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt",
+    "# requirements.lock (made by scripts/lock.sh from requirements.in): every package at its exact",
+    "# version, checked against its hashes, wheels only.",
+    `COPY --chown=${user}:${user} requirements.lock /tmp/requirements.lock`,
+    "RUN pip install --no-cache-dir --require-hashes --no-deps --only-binary :all: -r /tmp/requirements.lock \\",
+    " && rm /tmp/requirements.lock",
     "USER root",
   ];
   if (props.deepLearningKernel ?? false) {
@@ -151,7 +154,7 @@ export class SandboxImage extends Construct {
     this.dockerfile = renderSandboxDockerfile(props);
     this.context = new BuildContext(this, "context", {
       source: props.runtimeDir ?? path.join(WORKLOADS, "sandbox"),
-      include: ["requirements.txt", "entrypoint.sh", "jupyter_server_config.py"],
+      include: ["requirements.lock", "entrypoint.sh", "jupyter_server_config.py"],
       files: { Dockerfile: this.dockerfile },
     });
     this.image = new Image(this, "image", {
