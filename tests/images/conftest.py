@@ -8,7 +8,10 @@ earlier runs whose process is gone left behind.
 
 Environment (all optional; scripts/image-test.sh sets the first three):
   IMAGE_TEST_SYNTH_DIR      a cdktf output folder already synthesised (else: npm run synth here)
-  IMAGE_TEST_PIP_INDEX_URL  the wheel mirror (else: scripts/pip-mirror.sh start)
+  IMAGE_TEST_PIP_INDEX_URL  the package index of the builds (default: the wheels the locks name,
+                            downloaded by the host and served on loopback by
+                            scripts/pip-mirror.sh start; `none`: the builds reach PyPI or their
+                            PIP_INDEX_URL themselves)
   IMAGE_TEST_RUN_ID         names and labels of this run's containers, network and volumes
   IMAGE_TEST_REBUILD=1      build with --no-cache even when an image with the tag exists
   IMAGE_TEST_BUILD_JOBS     builds at a time (default 2)
@@ -201,7 +204,10 @@ def stack(stack_dir: Path) -> dict[str, ImageSpec]:
 
 @pytest.fixture(scope="session")
 def pip_index_url() -> str:
+    """The PIP_INDEX_URL build argument, or "" for none (the Dockerfiles' own default)."""
     given = os.environ.get("IMAGE_TEST_PIP_INDEX_URL")
+    if given == "none":
+        return ""
     if given:
         return given
     out = run(["bash", str(ROOT / "scripts" / "pip-mirror.sh"), "start"], timeout=120).stdout
@@ -315,7 +321,8 @@ def builds(
         prune=os.environ.get("IMAGE_TEST_PRUNE", "1") != "0",
     )
     result = Builds(builder, say, report)
-    say(f"building {len(stack)} images, {builder.jobs} at a time, pip from {pip_index_url}")
+    source = pip_index_url or "the index"
+    say(f"building {len(stack)} images, {builder.jobs} at a time, pip from {source}")
     # the longest first
     for role in ("sandbox", "api", "streamlit"):
         if role in stack:

@@ -336,6 +336,11 @@ def check_base(standin: str) -> None:
         )
 
 
+def index_build_args(pip_index_url: str) -> dict[str, str]:
+    """The PIP_INDEX_URL build argument when a URL is given; none otherwise."""
+    return {"PIP_INDEX_URL": pip_index_url} if pip_index_url else {}
+
+
 class Builder:
     """Builds the stack's images (a few at a time, in threads) and reports progress through a
     queue the main thread drains, so that output never comes from two threads at once."""
@@ -371,7 +376,7 @@ class Builder:
         if self._cancelled.is_set():
             raise ImageTestError("cancelled")
         previous = inspect("image", tag)  # same tag, other base or --no-cache: replaced below
-        args = {**spec.build_args, "BASE_IMAGE": base, "PIP_INDEX_URL": self.pip_index_url}
+        args = {**spec.build_args, "BASE_IMAGE": base, **index_build_args(self.pip_index_url)}
         cmd = ["docker", "build", "--network", "host", "--rm", "--force-rm"]
         if self.rebuild:
             cmd.append("--no-cache")

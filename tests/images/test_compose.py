@@ -33,7 +33,15 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from image_support import NAME_PREFIX, OWNER_LABEL, ROOT, RUN_LABEL, ImageTestError, run
+from image_support import (
+    NAME_PREFIX,
+    OWNER_LABEL,
+    ROOT,
+    RUN_LABEL,
+    ImageTestError,
+    index_build_args,
+    run,
+)
 from week_support import POSTGRES_STANDIN
 
 if TYPE_CHECKING:
@@ -243,7 +251,7 @@ def test_compose_builds_the_same_images_as_the_stack_from_the_same_contexts(
                     "network": "host",
                     "args": {
                         "BASE_IMAGE": builds.get(role).base,
-                        "PIP_INDEX_URL": pip_index_url,
+                        **index_build_args(pip_index_url),
                     },
                 },
             }

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from image_support import PYTHON_STANDIN, ROOT, docker, load_stack, run
+from image_support import PYTHON_STANDIN, ROOT, docker, index_build_args, load_stack, run
 
 CLASSES = ["hate_speech", "neither", "offensive_language"]
 
@@ -67,8 +67,7 @@ def course_api_image(course_context: Path, run_id: str, pip_index_url: str) -> I
             "host",
             "--build-arg",
             f"BASE_IMAGE={PYTHON_STANDIN}",
-            "--build-arg",
-            f"PIP_INDEX_URL={pip_index_url}",
+            *(f"--build-arg={k}={v}" for k, v in index_build_args(pip_index_url).items()),
             "-t",
             tag,
             str(course_context),

@@ -9,7 +9,7 @@
   on the test network's gateway) through DATABASE_URL.
 
 The sandbox runs offline here: pip finds the wheels in a read-only folder (PIP_FIND_LINKS,
-PIP_NO_INDEX), fetched from the mirror by the host beforehand.
+PIP_NO_INDEX), downloaded by the host beforehand from requirements-student.lock (hashes checked).
 """
 
 from __future__ import annotations
@@ -48,8 +48,19 @@ RUN apt-get update \\
  && rm -rf /var/lib/apt/lists/* \\
  && useradd --create-home --shell /usr/bin/git-shell git && mkdir -p /run/sshd
 """
-USER_WHEEL = ("tabulate", "0.10.0")  # what the student pip installs by hand
-REPO_WHEEL = ("colorama", "0.4.6")  # what the cloned repository's requirements.txt asks for
+STUDENT_LOCK = Path(__file__).with_name("requirements-student.lock")
+
+
+def _locked(name: str) -> tuple[str, str]:
+    """NAME and its version in requirements-student.lock."""
+    for line in STUDENT_LOCK.read_text().splitlines():
+        if line.startswith(f"{name}=="):
+            return name, line.split("==", 1)[1].split()[0]
+    raise ImageTestError(f"{name} is not in {STUDENT_LOCK.name} (bash scripts/lock.sh)")
+
+
+USER_WHEEL = _locked("tabulate")  # what the student pip installs by hand
+REPO_WHEEL = _locked("colorama")  # what the cloned repository's requirements.txt asks for
 DATABASE = ROOT / "lambdas-src" / "database"
 
 
@@ -60,26 +71,29 @@ def sandbox_image(builds: Builds) -> str:
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory, pip_index_url: str) -> Path:
-    """The two wheels, fetched from the mirror by the host (the sandbox runs offline)."""
+    """The two wheels of requirements-student.lock, downloaded by the host (from the images'
+    index when one is given; the sandbox runs offline)."""
     folder = tmp_path_factory.mktemp("wheels")
-    for name, version in (USER_WHEEL, REPO_WHEEL):
-        run(
-            [
-                str(ROOT / ".venv" / "bin" / "python"),
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--isolated",
-                "--index-url",
-                pip_index_url,
-                "--dest",
-                str(folder),
-                f"{name}=={version}",
-            ],
-            timeout=300,
-        )
+    index = ["--index-url", pip_index_url] if pip_index_url else []
+    run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--require-hashes",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            *index,
+            "--dest",
+            str(folder),
+            "-r",
+            str(STUDENT_LOCK),
+        ],
+        timeout=300,
+    )
     folder.chmod(0o755)
     for wheel in folder.iterdir():
         wheel.chmod(0o644)

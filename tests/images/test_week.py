@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from image_support import NAME_PREFIX, ImageTestError, docker, inspect, labels, run, wait_until
-from tf_expressions import ExpressionError
 from week_support import (
+    NO_TERRAFORM,
     POSTGRES_STANDIN,
     POSTGRES_STANDIN_NEXT,
     WeekContainer,
@@ -36,7 +36,6 @@ from week_support import (
     host_port,
     load_week,
     remove_container,
-    resolve_in_python,
     resolve_with_terraform,
     stack_refs,
     start_container,
@@ -59,9 +58,7 @@ class Week:
     volumes: dict[str, str]  # docker_volume id -> this run's volume
     images: dict[str, str]  # alias -> image the run uses
     names: dict[str, str]  # alias -> container name
-    resolved: dict[str, object]
-    by_python: dict[str, Any] | str
-    by_terraform: dict[str, object] | None
+    resolved: dict[str, Any]
     database_env: dict[str, str]
     jupyter_token: str
     workdir: Path
@@ -114,6 +111,8 @@ def week(
     say: Callable[[str], None],
     report: Report,
 ) -> Iterator[Week]:
+    if terraform_path() is None:
+        pytest.skip(NO_TERRAFORM)
     for standin in (POSTGRES_STANDIN, POSTGRES_STANDIN_NEXT):
         if inspect("image", standin) is None:
             raise ImageTestError(f"{standin} is missing: run scripts/docker-bases.sh")
@@ -161,24 +160,8 @@ def week(
         },
     }
     t0 = time.monotonic()
-    # Real Terraform resolves the stack wherever it is installed (it is on these machines); the
-    # Python evaluator is the fallback without it, and is compared with Terraform where it can
-    # read every expression of the stack.
-    by_python = python_or_none(stack, workdir, inputs)
-    by_terraform = None
-    if terraform_path() is not None:
-        by_terraform = resolve_with_terraform(stack, workdir, **inputs)  # type: ignore[arg-type]
-        resolved = by_terraform
-    elif isinstance(by_python, dict):
-        resolved = by_python
-    else:
-        pytest.skip(
-            f"no terraform on the PATH, and the Python evaluator cannot read the stack: {by_python}"
-        )
-    say(
-        f"the stack's expressions resolved in {time.monotonic() - t0:.0f} s by "
-        + ("terraform" if by_terraform else "the Python evaluator")
-    )
+    resolved = resolve_with_terraform(stack, workdir, **inputs)  # type: ignore[arg-type]
+    say(f"the stack's expressions resolved by terraform in {time.monotonic() - t0:.0f} s")
     for alias, wc in stack.containers.items():
         wc.env = [str(e) for e in resolved[f"env_{alias}"]]
     w = Week(
@@ -189,8 +172,6 @@ def week(
         images=images,
         names=names,
         resolved=resolved,
-        by_python=by_python,
-        by_terraform=by_terraform,
         database_env=database_env,
         jupyter_token=token,
         workdir=workdir,
@@ -246,58 +227,48 @@ def test_the_four_containers_run_as_the_stack_describes_them(week: Week) -> None
         assert {e.split("=", 1)[0] for e in wc.raw.get("env") or []} <= names
 
 
-def python_or_none(stack: Any, workdir: Path, inputs: dict[str, Any]) -> dict[str, Any] | str:
-    """The Python evaluator's resolution, or why it cannot give one (an expression it lacks)."""
-    try:
-        return resolve_in_python(stack, workdir, **inputs)
-    except ExpressionError as exc:
-        return str(exc)[:160]
-
-
-def test_the_python_evaluator_resolves_the_stack_as_terraform_does(week: Week) -> None:
-    if week.by_terraform is None:
-        pytest.skip("no terraform on the PATH: nothing to compare the Python evaluator with")
-    if not isinstance(week.by_python, dict):
-        pytest.skip(
-            f"the Python evaluator cannot read the stack (Terraform resolved it): {week.by_python}"
-        )
-    assert week.by_python == week.by_terraform
-
-
 @pytest.mark.parametrize(
-    "database_env",
+    ("database_env", "password"),
     [
-        "POSTGRES_USER=u1\nPOSTGRES_PASSWORD=p w+/@:%1\nPOSTGRES_DB=d1\n",
-        "  POSTGRES_DB = spaced \r\nPOSTGRES_USER=x\n",
-        "# no settings\n",
-        "",
+        ("POSTGRES_USER=u1\nPOSTGRES_PASSWORD=p w+/@:%1\nPOSTGRES_DB=d1\n", "p w+/@:%1"),
+        ("  POSTGRES_PASSWORD = spaced \r\nPOSTGRES_USER=x\n", "spaced"),
+        ("POSTGRES_PASSWORD='a $b # c'\n", "a $b # c"),
+        ("# no settings\n", None),
+        ("", None),
     ],
-    ids=["all three, a password to encode", "spaces and CRLF", "comments only", "empty"],
+    ids=[
+        "all three, a password to encode",
+        "spaces and CRLF",
+        "single quotes",
+        "comments only",
+        "empty",
+    ],
 )
-def test_the_python_evaluator_agrees_with_terraform_on_any_database_env(
-    stack_dir: Path, tmp_path: Path, database_env: str
+def test_terraform_reads_the_password_of_any_database_env(
+    stack_dir: Path, tmp_path: Path, database_env: str, password: str | None
 ) -> None:
+    """The stack's database_password output is the file's POSTGRES_PASSWORD, trimmed, or the
+    generated random_password when the file has none."""
     if terraform_path() is None:
-        pytest.skip("no terraform on the PATH: nothing to compare the Python evaluator with")
+        pytest.skip(NO_TERRAFORM)
     stack = load_week(stack_dir)
     names = {f"{wc.resource}.name": f"c-{a}" for a, wc in stack.containers.items()}
     names |= {f"docker_volume.{v}.name": f"v-{n}" for v, n in stack.volumes.items()}
     names |= {f"docker_network.{n}.name": "n" for n in stack.doc["resource"]["docker_network"]}
-    inputs = {
-        "refs": stack_refs(stack, names),
-        "database_env": database_env,
-        "variables": {"jupyter_token": "", "git_token": "g"},
-        "expressions": {
-            **{f"env_{a}": wc.raw.get("env") or [] for a, wc in stack.containers.items()},
-            **{k: v["value"] for k, v in stack.doc["output"].items()},
-        },
-    }
-    by_python = python_or_none(stack, tmp_path, inputs)
-    if not isinstance(by_python, dict):
-        pytest.skip(
-            f"the Python evaluator cannot read the stack (Terraform resolves it): {by_python}"
-        )
-    assert by_python == resolve_with_terraform(stack, tmp_path, **inputs)  # type: ignore[arg-type]
+    refs = stack_refs(stack, names)
+    generated = {v for k, v in refs.items() if k.startswith("random_password.")}
+    resolved = resolve_with_terraform(
+        stack,
+        tmp_path,
+        refs=refs,
+        database_env=database_env,
+        variables={"jupyter_token": "", "git_token": "g"},
+        expressions={"password": stack.output("database_password")},
+    )
+    if password is None:
+        assert resolved["password"] in generated
+    else:
+        assert resolved["password"] == password
 
 
 def test_the_database_takes_user_password_and_name_from_database_env(week: Week) -> None:

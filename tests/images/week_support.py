@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import quote
 
 from image_support import OWNER_LABEL, RUN_LABEL, ImageTestError, run, tail
-from tf_expressions import Evaluator
 
 POSTGRES_STANDIN = "week-local/postgres-standin:15-bookworm"
 POSTGRES_STANDIN_NEXT = "week-local/postgres-standin:15-bookworm-next"
@@ -128,6 +127,12 @@ def load_week(stack_dir: Path) -> WeekStack:
 # --------------------------------------------------------------------------------- Terraform
 
 
+NO_TERRAFORM = (
+    "no terraform on the PATH: the stack's expressions are resolved by real Terraform "
+    "(the README says where to get it)"
+)
+
+
 def terraform_path() -> str | None:
     return shutil.which("terraform")
 
@@ -203,25 +208,6 @@ def resolve_with_terraform(
     )
     out = json.loads(run([tf, "output", "-json"], timeout=60, env=env, cwd=stack_dir).stdout)
     return {k: v["value"] for k, v in out.items()}
-
-
-def resolve_in_python(
-    week: WeekStack,
-    workdir: Path,
-    *,
-    refs: dict[str, str],
-    database_env: str,
-    variables: dict[str, str],
-    expressions: dict[str, Any],
-) -> dict[str, Any]:
-    """The same as resolve_with_terraform, by tf_expressions.Evaluator (no Terraform needed)."""
-    stack_dir = _eval_folder(workdir, database_env)
-    given = {
-        name: variables.get(name, spec.get("default"))
-        for name, spec in week.doc.get("variable", {}).items()
-    }
-    evaluator = Evaluator(week.doc.get("locals", {}), given, stack_dir, refs)
-    return {k: evaluator.value(v) for k, v in expressions.items()}
 
 
 # --------------------------------------------------------------------------------- the engine

@@ -5,6 +5,7 @@ the course pipeline refused in one line, a damaged file refused at start."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,13 +150,25 @@ def test_the_server_answers_with_a_slim_model(slim_path: Path, tmp_path: Path) -
     assert os.path.getsize(slim_path) > 0
 
 
-def test_serving_requirements_are_a_subset_of_the_full_pins() -> None:
-    def pins(name: str) -> dict[str, str]:
-        lines = (API_ROOT / name).read_text().splitlines()
-        return dict(
-            line.split("==", 1) for line in lines if line.strip() and not line.startswith("#")
-        )
+def locked(name: str) -> dict[str, str]:
+    """Name -> version of every package of a lock (uv's format: `name==version \\` lines)."""
+    lines = (API_ROOT / name).read_text().splitlines()
+    pattern = re.compile(r"^([a-z0-9][a-z0-9._-]*)==(\S+)")
+    return {m[1]: m[2] for line in lines if (m := pattern.match(line))}
 
-    serve, full = pins("requirements-serve.txt"), pins("requirements.txt")
+
+def test_the_serving_lock_is_a_subset_of_the_full_lock_without_training_packages() -> None:
+    serve, full = locked("requirements-serve.lock"), locked("requirements.lock")
+    assert len(serve) > 10
     assert serve.items() <= full.items()
     assert not {"scikit-learn", "scipy", "joblib"} & set(serve)
+
+
+def test_the_locks_hold_every_direct_pin_of_their_requirements_in() -> None:
+    """requirements*.in changed without `bash scripts/lock.sh`: the lock is stale."""
+    for name in ("requirements", "requirements-serve"):
+        lock = locked(f"{name}.lock")
+        for line in (API_ROOT / f"{name}.in").read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                project, version = re.sub(r"\[.*\]", "", line).split("==")
+                assert lock.get(project.strip()) == version.strip(), f"{name}.lock: {line}"
