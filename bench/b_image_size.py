@@ -66,6 +66,7 @@ def stack_images() -> list[tuple[str, Path, dict[str, str]]]:
 
 
 def build(tag: str, context: Path, args: dict[str, str], base: str) -> str | None:
+    # the wheels the locks name, served on loopback (the build checks the locks' hashes)
     mirror = subprocess.run(
         ["bash", "scripts/pip-mirror.sh", "start"],
         cwd=ROOT,
@@ -74,7 +75,8 @@ def build(tag: str, context: Path, args: dict[str, str], base: str) -> str | Non
         check=False,
     )
     ours = inv.IMAGE_TAG_PREFIX + tag
-    build_args = {**args, "BASE_IMAGE": base, "PIP_INDEX_URL": mirror.stdout.strip()}
+    index = mirror.stdout.strip()
+    build_args = {**args, "BASE_IMAGE": base, **({"PIP_INDEX_URL": index} if index else {})}
     command = [
         "build",
         "--network",

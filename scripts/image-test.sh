@@ -7,21 +7,24 @@
 #    exit 0 -- unless CI=true and REQUIRE_DOCKER=1, where that is a failure (exit 1). This
 #    script never installs or starts an engine (.ci/run does, with scripts/docker-engine.sh).
 # 2. Prepares: the test venv (scripts/py-env.sh), the stand-in bases (scripts/docker-bases.sh,
-#    only what is missing), the wheel mirror (scripts/pip-mirror.sh start; left running, it is
-#    shared), `npm run synth` into a private folder (CDKTF_OUTDIR: the shared cdktf.out is
-#    left alone).
+#    only what is missing), the wheels the Python locks name, downloaded by the host and served
+#    on loopback to the builds (scripts/pip-mirror.sh start; left running, it is shared; the
+#    builds still check the locks' hashes), `npm run synth` into a private folder
+#    (CDKTF_OUTDIR: the shared cdktf.out is left alone).
 # 3. Runs .venv/bin/python -m pytest tests/images -q -rfEs, which builds the three images from the
 #    synthesised contexts (re-using an image whose tag, a content hash, is already built), runs
 #    them on a private bridge network with ports on 127.0.0.1 and checks them; the summary has
 #    build times, sizes above base and time to healthy. Then the whole week (test_week.py): the
 #    four containers of the synthesised stack, the database on the PostgreSQL stand-in
 #    (week-local/postgres-standin, scripts/docker-bases.sh), its expressions resolved by
-#    terraform when on the PATH (else by tests/images/tf_expressions.py); and the course's
+#    terraform (skipped, saying so, without it on the PATH); and the course's
 #    docker-compose.yml with docker-compose (test_compose.py; skipped, saying so, without it).
 # Exit status: pytest's, except that "no tests ran" (5) is a failure. Containers, network and
 # volumes of the run are removed on exit, failure, Ctrl-C or SIGTERM.
 #
-# Env: IMAGE_TEST_REBUILD=1 (build with --no-cache), IMAGE_TEST_BUILD_JOBS (default 2),
+# Env: IMAGE_TEST_PIP_INDEX_URL (the builds' package index instead of the locks' wheels;
+#      `none`: the builds reach PyPI, or the PIP_INDEX_URL given to them, themselves),
+#      IMAGE_TEST_REBUILD=1 (build with --no-cache), IMAGE_TEST_BUILD_JOBS (default 2),
 #      IMAGE_TEST_PRUNE=0 (keep images of superseded tags), IMAGE_TEST_NAME_PREFIX (names of
 #      containers, networks, volumes; default week-it). On 2 cores with vfs storage: cold
 #      (nothing built yet) 11-14 min, builds ~9.5 of them; warm (images re-used) ~2 min. With
@@ -92,12 +95,16 @@ step() { # step NAME COMMAND... : run with timing, stop on failure
 
 step "test venv (scripts/py-env.sh)" bash scripts/py-env.sh
 step "stand-in bases (scripts/docker-bases.sh)" bash scripts/docker-bases.sh
-mirror_url="$(bash scripts/pip-mirror.sh start)" || { say "wheel mirror (scripts/pip-mirror.sh start) FAILED"; exit 1; }
-say "wheel mirror at $mirror_url"
+if [[ -z "${IMAGE_TEST_PIP_INDEX_URL:-}" ]]; then
+  t0=$(now_s)
+  say "the locks' wheels (scripts/pip-mirror.sh start) ..."
+  IMAGE_TEST_PIP_INDEX_URL="$(bash scripts/pip-mirror.sh start)" || { say "the locks' wheels (scripts/pip-mirror.sh start) FAILED"; exit 1; }
+  say "the locks' wheels served at $IMAGE_TEST_PIP_INDEX_URL in $(($(now_s) - t0)) s"
+fi
 step "npm run synth (into $work/cdktf.out)" env CDKTF_OUTDIR="$work/cdktf.out" npm run --silent synth
 
 export IMAGE_TEST_SYNTH_DIR="$work/cdktf.out"
-export IMAGE_TEST_PIP_INDEX_URL="$mirror_url"
+export IMAGE_TEST_PIP_INDEX_URL
 export IMAGE_TEST_RUN_ID="$run_id"
 export IMAGE_TEST_T0="$started" # pytest's progress lines count from the same start
 say "pytest tests/images (builds, then checks) ..."

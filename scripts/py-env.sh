@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Create or update the Python test venv .venv/ at the repository root for every project of
-# lambdas-src: lambdas-src/requirements-dev.txt (which takes in api/ and streamlit/ requirements
-# and the test tools) plus lambdas-src/sandbox/requirements-test.txt when that file exists.
+# Create or update the Python test venv .venv/ at the repository root from
+# lambdas-src/requirements-dev.lock (made by scripts/lock.sh from requirements-dev.in: the API's
+# and the Streamlit app's run-time pins plus the test tools), every package at its exact version
+# and checked against its hashes (pip --require-hashes --no-deps: nothing is resolved here).
 #
 # Idempotent and fast when nothing changed: a stamp file in .venv holds the hash of the Python
-# version, the requirement files and this script; pip runs only when that hash changes.
-# Uses the local package mirror file:///opt/pypi/simple (alone, ignoring pip config files) when
-# it exists, pip's usual configuration otherwise. Safe to run concurrently (flock).
+# version, the lock and this script; pip runs only when that hash changes. Packages come from
+# pip's own configuration: PyPI unless PIP_INDEX_URL (or a pip.conf) names a mirror. No wheel
+# folder is needed. Safe to run concurrently (flock).
 #
 #   bash scripts/py-env.sh          # then: .venv/bin/python, .venv/bin/pytest, ...
 #   PYTHON=python3.11 bash scripts/py-env.sh
@@ -15,20 +16,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 python="${PYTHON:-python3}"
-src="$root/lambdas-src"
-
-requirements=("$src/requirements-dev.txt")
-if [[ -f "$src/sandbox/requirements-test.txt" ]]; then
-  requirements+=("$src/sandbox/requirements-test.txt")
-fi
-# files whose content decides the stamp: the ones above and those requirements-dev.txt includes
-hashed=("${requirements[@]}" "$src/api/requirements.txt" "$src/streamlit/requirements.txt" "${BASH_SOURCE[0]}")
-for file in "${hashed[@]}"; do
-  [[ -f "$file" ]] || { echo "py-env: missing requirement file $file" >&2; exit 1; }
-done
+lock="$root/lambdas-src/requirements-dev.lock"
+hashed=("$lock" "${BASH_SOURCE[0]}")
+[[ -f "$lock" ]] || { echo "py-env: missing $lock (bash scripts/lock.sh makes it)" >&2; exit 1; }
 
 if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
-  echo "py-env: warning: $python is not Python 3.11; the pinned wheels target 3.11" >&2
+  echo "py-env: warning: $python is not Python 3.11; the locks are tested on 3.11" >&2
 fi
 
 stamp_of() {
@@ -49,16 +42,9 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 
-pip_args=(install --quiet --disable-pip-version-check --no-input)
-for file in "${requirements[@]}"; do pip_args+=(-r "$file"); done
-
-echo "py-env: installing ${requirements[*]#"$root/"}" >&2
-if [[ -d /opt/pypi/simple ]]; then
-  PIP_CONFIG_FILE=/dev/null PIP_INDEX_URL="file:///opt/pypi/simple" PIP_FIND_LINKS="" \
-    "$venv/bin/python" -m pip "${pip_args[@]}"
-else
-  "$venv/bin/python" -m pip "${pip_args[@]}"
-fi
+echo "py-env: installing ${lock#"$root/"}" >&2
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+  --require-hashes --no-deps --only-binary :all: -r "$lock"
 "$venv/bin/python" -m pip check --disable-pip-version-check >/dev/null \
   || { "$venv/bin/python" -m pip check; exit 1; }
 echo "$wanted" >"$venv/.py-env.stamp"

@@ -233,7 +233,7 @@ def import_ml_model(api_source_dir: Path) -> Any:
         return importlib.import_module("ml.model")
     except ImportError as exc:  # scikit-learn and co. are not in this app's own requirements
         raise PredictionError(
-            f"MODEL_PATH needs the API project's requirements (lambdas-src/api/requirements.txt): "
+            f"MODEL_PATH needs the API project's requirements (lambdas-src/api/requirements.in): "
             f"{exc}."
         ) from exc
 
