@@ -80,17 +80,27 @@ EOF
 }
 
 # fill : download what the locks name into $DIR/files (pip skips files already there, checking
-# their hashes) and write the simple index $DIR/simple/<project>/index.html.
+# their hashes) and write the simple index $DIR/simple/<project>/index.html. The locks are
+# universal: a marker may choose another version per Python (soupsieve differs below 3.11.5), so
+# each lock is read for each Python the images run (Debian 12's 3.11.2, the python:3.11 images'
+# latest 3.11, Ubuntu 24.04's 3.12.3) on Linux, and pip downloads that selection for it.
+TARGETS=(3.11.2 3.11.14 3.12.3)
 fill() {
-  local locks=() lock
+  local locks=() lock target selection
   mapfile -t locks < <(find "$ROOT" \( -name node_modules -o -name .git -o -name '.venv*' -o -name cdktf.out \) -prune \
     -o -type f -name 'requirements*.lock' -print | sort)
   ((${#locks[@]})) || die "no requirements*.lock under ${ROOT}"
   mkdir -p "${DIR}/files"
+  selection="$(mktemp)"
   for lock in "${locks[@]}"; do
-    "$PY" -m pip download --quiet --disable-pip-version-check --require-hashes --no-deps \
-      --only-binary :all: -r "$lock" -d "${DIR}/files" >&2 || die "pip download -r ${lock#"$ROOT/"} failed"
+    for target in "${TARGETS[@]}"; do
+      select_for "$lock" "$target" >"$selection"
+      "$PY" -m pip download --quiet --disable-pip-version-check --require-hashes --no-deps \
+        --only-binary :all: --python-version "$target" -r "$selection" -d "${DIR}/files" >&2 \
+        || { rm -f "$selection"; die "pip download -r ${lock#"$ROOT/"} for Python ${target} failed"; }
+    done
   done
+  rm -f "$selection"
   "$PY" - "$DIR" <<'PY'
 import hashlib, html, pathlib, re, shutil, sys
 root = pathlib.Path(sys.argv[1])
@@ -108,6 +118,34 @@ for name, files in projects.items():
         for f in files
     )
     (simple / name / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n")
+PY
+}
+
+# select_for LOCK VERSION : the lock's entries whose markers hold for CPython VERSION on Linux
+# x86_64/aarch64 (the host's machine), markers removed, hashes kept.
+select_for() {
+  "$PY" - "$1" "$2" <<'PY'
+import platform, re, sys
+try:
+    from packaging.markers import Marker
+except ImportError:  # pip carries its own copy
+    from pip._vendor.packaging.markers import Marker
+lock, version = sys.argv[1], sys.argv[2]
+env = {
+    "python_version": ".".join(version.split(".")[:2]), "python_full_version": version,
+    "implementation_name": "cpython", "platform_python_implementation": "CPython",
+    "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+    "platform_machine": platform.machine(),
+}
+entries = re.split(r"\n(?=[A-Za-z0-9])", open(lock).read())
+for entry in entries:
+    if entry.startswith("#") or not entry.strip():
+        continue
+    first, _, rest = entry.partition("\n")
+    requirement, _, marker = first.rstrip(" \\").partition(";")
+    if marker.strip() and not Marker(marker.strip()).evaluate(env):
+        continue
+    print(f"{requirement.strip()} \\\n{rest}")
 PY
 }
 
