@@ -92,9 +92,12 @@ fill() {
   ((${#locks[@]})) || die "no requirements*.lock under ${ROOT}"
   mkdir -p "${DIR}/files"
   selection="$(mktemp)"
+  # the hashes of the files already there: an entry one of whose files is there is not asked for
+  (cd "${DIR}/files" && find . -type f -name '*.whl' -exec sha256sum {} +) | cut -d' ' -f1 >"${DIR}/have.sha256"
   for lock in "${locks[@]}"; do
     for target in "${TARGETS[@]}"; do
       select_for "$lock" "$target" >"$selection"
+      [[ -s "$selection" ]] || continue
       "$PY" -m pip download --quiet --disable-pip-version-check --require-hashes --no-deps \
         --only-binary :all: --python-version "$target" -r "$selection" -d "${DIR}/files" >&2 \
         || { rm -f "$selection"; die "pip download -r ${lock#"$ROOT/"} for Python ${target} failed"; }
@@ -122,15 +125,16 @@ PY
 }
 
 # select_for LOCK VERSION : the lock's entries whose markers hold for CPython VERSION on Linux
-# x86_64/aarch64 (the host's machine), markers removed, hashes kept.
+# (the host's machine), markers removed, hashes kept; none of whose files is in $DIR/files yet.
 select_for() {
-  "$PY" - "$1" "$2" <<'PY'
+  "$PY" - "$1" "$2" "${DIR}/have.sha256" <<'PY'
 import platform, re, sys
 try:
     from packaging.markers import Marker
 except ImportError:  # pip carries its own copy
     from pip._vendor.packaging.markers import Marker
 lock, version = sys.argv[1], sys.argv[2]
+have = set(open(sys.argv[3]).read().split())
 env = {
     "python_version": ".".join(version.split(".")[:2]), "python_full_version": version,
     "implementation_name": "cpython", "platform_python_implementation": "CPython",
@@ -144,6 +148,8 @@ for entry in entries:
     first, _, rest = entry.partition("\n")
     requirement, _, marker = first.rstrip(" \\").partition(";")
     if marker.strip() and not Marker(marker.strip()).evaluate(env):
+        continue
+    if have & set(re.findall(r"--hash=sha256:([0-9a-f]{64})", rest)):
         continue
     print(f"{requirement.strip()} \\\n{rest}")
 PY

@@ -210,7 +210,8 @@ def pip_index_url() -> str:
         return ""
     if given:
         return given
-    out = run(["bash", str(ROOT / "scripts" / "pip-mirror.sh"), "start"], timeout=120).stdout
+    # the first time, it downloads every wheel the locks name: minutes
+    out = run(["bash", str(ROOT / "scripts" / "pip-mirror.sh"), "start"], timeout=1800).stdout
     return out.strip().splitlines()[-1]
 
 

@@ -2,8 +2,8 @@
 stand-in bases, run them on a private network, and look inside images for secrets.
 
 Everything goes through the `docker` CLI (no SDK in the test venv). Only loopback is ever
-contacted: builds use `--network host` to reach the wheel mirror and Debian's apt, containers
-run on a throw-away bridge and publish their ports on 127.0.0.1 only.
+contacted: builds use `--network host` to reach the locks' wheels on loopback and Debian's apt,
+containers run on a throw-away bridge and publish their ports on 127.0.0.1 only.
 """
 
 from __future__ import annotations
