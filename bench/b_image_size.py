@@ -76,7 +76,11 @@ def build(tag: str, context: Path, args: dict[str, str], base: str) -> str | Non
     )
     ours = inv.IMAGE_TAG_PREFIX + tag
     index = mirror.stdout.strip()
-    build_args = {**args, "BASE_IMAGE": base, **({"PIP_INDEX_URL": index} if index else {})}
+    build_args = {
+        **args,
+        "BASE_IMAGE": base,
+        **({"PIP_INDEX_URL": index} if index else {}),
+    }
     command = [
         "build",
         "--network",
