@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,19 @@ def test_the_command_line_requires_a_command() -> None:
     )
     assert done.returncode == 2
     assert "command is required, got none" in done.stderr
+
+
+def test_the_command_line_passes_sigterm_on_and_still_removes_the_cluster() -> None:
+    sleeper = "import os, time; print(os.environ['TEST_POSTGRES_URL'], flush=True); time.sleep(60)"
+    wrapper = subprocess.Popen(
+        [sys.executable, "-m", "week_testkit.postgres", "--", sys.executable, "-c", sleeper],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert wrapper.stdout is not None and wrapper.stderr is not None
+    assert wrapper.stdout.readline().startswith("postgresql://")
+    wrapper.send_signal(signal.SIGTERM)
+    assert wrapper.wait(timeout=60) == 128 + signal.SIGTERM
+    folder = wrapper.stderr.read().split("(")[-1].split(")")[0]
+    assert folder.startswith("/") and not Path(folder).exists()

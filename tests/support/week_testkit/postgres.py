@@ -226,10 +226,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not command:
         parser.error("command is required, got none")
 
-    def on_signal(number: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + number)  # so that the cluster is removed on Ctrl-C and on kill
-
-    signal.signal(signal.SIGTERM, on_signal)
     try:
         with PostgresCluster(max_connections=args.max_connections) as cluster:
             print(
@@ -243,16 +239,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "TEST_POSTGRES_URL": cluster.url(),
                 "TEST_POSTGRES_SOCKET": str(cluster.socket_path),
             }
-            try:
-                return subprocess.run(command, env=env, check=False).returncode
-            except FileNotFoundError:
-                print(f"week_testkit.postgres: command not found: {command[0]}", file=sys.stderr)
-                return 127
+            return _run_forwarding_signals(command, env)
     except SetupError as exc:
         print(f"week_testkit.postgres: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
+
+
+def _run_forwarding_signals(command: Sequence[str], env: dict[str, str]) -> int:
+    """COMMAND's exit status; SIGTERM and SIGHUP are passed on to it, and Ctrl-C (which the
+    terminal sends to it too) waits for it, so that the cluster outlives it."""
+    try:
+        child = subprocess.Popen(list(command), env=env)
+    except FileNotFoundError:
+        print(f"week_testkit.postgres: command not found: {command[0]}", file=sys.stderr)
+        return 127
+
+    def forward(number: int, frame: FrameType | None) -> None:
+        child.send_signal(number)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, forward)
+    while True:
+        try:
+            code = child.wait()
+        except KeyboardInterrupt:
+            continue
+        return 128 - code if code < 0 else code
 
 
 if __name__ == "__main__":
