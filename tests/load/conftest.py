@@ -21,7 +21,7 @@ import pytest
 from week_testkit.models import train_model
 from week_testkit.postgres import PostgresCluster, find_pg_bin
 from week_testkit.processes import ProcessGroups
-from week_testkit.wrk import Wrk
+from week_testkit.wrk import Wrk, find_wrk
 
 from loadkit import ApiServers, LoadSettings, Tools, say
 
@@ -79,7 +79,7 @@ def groups(run_dir: Path) -> ProcessGroups:
 def tools(load: LoadSettings) -> Tools:
     """wrk and the PostgreSQL server binaries, checked before anything starts. Without wrk the
     load tests are skipped, except on CI (CI=true) where that is a failure."""
-    wrk = shutil.which("wrk")
+    wrk = find_wrk()
     if wrk is None:
         message = "wrk is not installed (apt-get install -y wrk)"
         if os.environ.get("CI") == "true":
