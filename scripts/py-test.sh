@@ -102,4 +102,4 @@ if [[ ${#failed[@]} -gt 0 ]]; then
   echo "py-test: FAILED after $((SECONDS - started)) s: ${failed[*]}" >&2
   exit 1
 fi
-echo "py-test: all checks passed in $((SECONDS - started)) s (${projects[*]})" >&2
+echo "py-test: all checks passed in $((SECONDS - started)) s (${projects[*]} tests/support)" >&2
