@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from week_testkit.ports import free_port
+
 from bench import invocations as inv
 from bench.common import (
     Models,
     Server,
     Size,
     alternate,
-    free_port,
     goal,
     log,
     median,

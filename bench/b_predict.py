@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from week_testkit.ports import free_port
+
 from bench import invocations as inv
 from bench.common import (
     BenchError,
     Models,
     Server,
     Size,
-    free_port,
     goal,
     http_json,
     load_pipeline,
@@ -23,7 +24,7 @@ from bench.common import (
     result,
     running,
     wrk,
-    wrk_script,
+    wrk_bodies,
 )
 
 CONNECTIONS = (16, 64)
@@ -33,7 +34,7 @@ def run(size: Size, models: Models) -> list[dict[str, Any]]:
     model, described, texts = models.serving(size)
     runs, seconds = (1, 2.0) if size.tiny else (3, 8.0)
     connections = (4,) if size.tiny else CONNECTIONS
-    script = wrk_script(texts, size.work / "predict.lua")
+    bodies = wrk_bodies(texts, size.work / "predict-bodies.jsonl")
     out: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
         stores: dict[str, str | None] = {"sqlite": None}
@@ -72,12 +73,12 @@ def run(size: Size, models: Models) -> list[dict[str, Any]]:
             name,
             server,
         ) in servers.items():  # warm-up: first requests, caches, connections
-            wrk(server.url, script, 4, 1.0)
+            wrk(server.url, bodies, 4, 1.0)
         for conns in connections:
             figures: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
             for _ in range(runs):
                 for name, server in servers.items():
-                    figures[name].append(wrk(server.url, script, conns, seconds))
+                    figures[name].append(wrk(server.url, bodies, conns, seconds))
             base = _summary(figures["course-style"])
             log(
                 f"predict c{conns}: course-style {base['rps']:.0f} req/s p99 {base['p99_ms']:.0f} ms"

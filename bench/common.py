@@ -1,5 +1,7 @@
 """What every benchmark shares: results, timing, servers, a throw-away PostgreSQL, wrk, the
-course data and models."""
+course data and models. The machinery (ports, PostgreSQL, server processes, wrk and its output,
+training) is the test suites' too: week_testkit (tests/support); this module adapts it to the
+harness (BenchError, figures as dicts)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,9 @@ import math
 import os
 import platform
 import resource
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +22,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from week_testkit import SetupError
+from week_testkit.models import train_model as testkit_train_model
+from week_testkit.postgres import PostgresCluster
+from week_testkit.server import ServerProcess
+from week_testkit.wrk import Wrk, find_wrk, write_bodies
 
 from bench import invocations as inv
 
@@ -158,12 +162,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 LAST_CPU = [0.0]
 
 
@@ -228,88 +226,43 @@ def http_json(
         return exc.code, None
 
 
-@dataclass
-class Server:
-    """A server process we started (killed by its own process group at exit)."""
+class Server(ServerProcess):
+    """A server process we started, its settings `env` added to this environment, killed by its
+    own process group at the end."""
 
-    name: str
-    command: list[str]
-    cwd: Path
-    env: dict[str, str]
-    port: int
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-    started_at: float = 0.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as out:
-            self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen(
-                self.command,
-                cwd=self.cwd,
-                env={**os.environ, **self.env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        port: int,
+        log_path: Path,
+    ) -> None:
+        super().__init__(
+            command,
+            port=port,
+            log_path=log_path,
+            env={**os.environ, **env},
+            cwd=cwd,
+            name=name,
+        )
 
     def wait_predicting(self, text: str = "hello there", timeout: float = 120) -> float:
         """Seconds from start until POST /predict answers 200."""
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise BenchError(
-                    f"{self.name} exited ({self.proc.returncode}): {self.log_tail()}"
-                )
+
+        def predicts() -> bool:
             with contextlib.suppress(OSError, ValueError):
                 status, _ = http_json(
                     f"{self.url}/predict", inv.predict_request(text), timeout=2
                 )
-                if status == 200:
-                    return time.perf_counter() - self.started_at
-            time.sleep(0.01)
-        raise BenchError(
-            f"{self.name} did not answer POST /predict within {timeout:.0f} s: {self.log_tail()}"
-        )
+                return status == 200
+            return False
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU seconds of the server's process tree so far (Linux /proc)."""
-        if self.proc is None:
-            return 0.0
-        tick = os.sysconf("SC_CLK_TCK")
-        total, pending = 0.0, [self.proc.pid]
-        while pending:
-            pid = pending.pop()
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-                pending.extend(int(c) for c in children)
-        return total
-
-    def log_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return " | ".join(
-                self.log_path.read_text(errors="replace").strip().splitlines()[-5:]
-            )
-        return ""
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            return self.wait_ready(predicts, timeout_s=timeout)
+        except SetupError as exc:
+            raise BenchError(str(exc)) from exc
 
 
 @contextlib.contextmanager
@@ -328,181 +281,49 @@ def running(servers: Sequence[Server], timeout: float = 120) -> Iterator[None]:
 # ------------------------------------------------------------------ PostgreSQL
 
 
-def _pg_bin() -> Path:
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).parent
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists():
-            return candidate
-    raise BenchError("initdb/pg_ctl not found (install the PostgreSQL server binaries)")
-
-
 @contextlib.contextmanager
 def postgres(work: Path) -> Iterator[str]:
     """A throw-away PostgreSQL cluster on a free loopback port, default durability settings
     (fsync and synchronous_commit on, as a real database); yields its URL."""
-    bin_dir = _pg_bin()
     del work  # the cluster lives in its own folder of the system's temp dir, which the
     # postgres user can reach (the harness's work folder is private to root)
-    data = Path(tempfile.mkdtemp(prefix="week-bench-pg-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-        import pwd
-
-        user = "postgres"
+    with contextlib.ExitStack() as stack:
         try:
-            entry = pwd.getpwnam(user)
-        except KeyError:
-            entry = pwd.getpwnam("nobody")
-        os.chown(data, entry.pw_uid, entry.pw_gid)
-        prefix = [
-            "setpriv",
-            f"--reuid={entry.pw_uid}",
-            f"--regid={entry.pw_gid}",
-            "--clear-groups",
-        ]
-    port = free_port()
-    try:
-        subprocess.run(
-            prefix
-            + [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data / "db"),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ],
-            check=True,
-            capture_output=True,
-            cwd=data,
-        )
-        options = (
-            f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        )
-        subprocess.run(
-            prefix
-            + [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data / "db"),
-                "-l",
-                str(data / "log"),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                options,
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-            cwd=data,
-        )
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(data, ignore_errors=True)
-        raise BenchError(
-            f"PostgreSQL did not start: {exc.stderr.decode(errors='replace').strip()[-300:]}"
-        ) from exc
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            prefix
-            + [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data / "db"),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ],
-            capture_output=True,
-            cwd=data,
-            check=False,
-        )
-        shutil.rmtree(data, ignore_errors=True)
+            cluster = stack.enter_context(
+                PostgresCluster(durable=True, max_connections=200)
+            )
+        except SetupError as exc:
+            raise BenchError(f"PostgreSQL did not start: {str(exc)[-300:]}") from exc
+        yield cluster.url()
 
 
 # ------------------------------------------------------------------ wrk
 
-WRK_SCRIPT = """
-local bodies = {BODIES}
-local i = 0
-request = function()
-  i = i % #bodies + 1
-  return wrk.format("POST", "/predict", {{["Content-Type"] = "application/json"}}, bodies[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRKJSON {{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
-    '"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect, e.read, e.write, e.status, e.timeout))
-end
-"""
+
+def wrk_bodies(texts: Sequence[str], path: Path) -> Path:
+    """The POST /predict bodies wrk sends in turn, one per text."""
+    return write_bodies((inv.predict_request(t) for t in texts), path)
 
 
-def wrk_script(texts: Sequence[str], path: Path) -> Path:
-    def lua_string(value: str) -> str:
-        return "[==[" + value.replace("]==]", "] ==]") + "]==]"
-
-    bodies = (
-        "{"
-        + ", ".join(lua_string(json.dumps(inv.predict_request(t))) for t in texts)
-        + "}"
+def wrk(url: str, bodies: Path, connections: int, seconds: float) -> dict[str, float]:
+    """POST /predict with BODIES: requests/s, p50/p99 in ms, and errors (socket errors and
+    answers outside 2xx)."""
+    executable = find_wrk()
+    if executable is None:
+        raise BenchError("wrk is not installed (apt-get install -y wrk)")
+    runner = Wrk(
+        executable, connections=connections, threads=2, timeout_s=10, bodies=bodies
     )
-    path.write_text(
-        WRK_SCRIPT.replace("{BODIES}", bodies).replace("{{", "{").replace("}}", "}")
-    )
-    return path
-
-
-def wrk(url: str, script: Path, connections: int, seconds: float) -> dict[str, float]:
-    """requests/s, p50/p99 in ms, and errors (socket errors and non-2xx answers)."""
-    threads = min(2, connections)
-    proc = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            str(threads),
-            "-c",
-            str(connections),
-            "-d",
-            f"{seconds:g}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    )
-    line = next(
-        (ln for ln in proc.stdout.splitlines() if ln.startswith("WRKJSON ")), None
-    )
-    if proc.returncode != 0 or line is None:
-        raise BenchError(
-            f"wrk failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
-        )
-    data = json.loads(line.removeprefix("WRKJSON "))
-    errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+    try:
+        figures = runner.run(f"{url}/predict", seconds)
+    except (SetupError, ValueError) as exc:
+        raise BenchError(f"wrk failed: {str(exc)[-300:]}") from exc
     return {
-        "rps": data["requests"] / (data["duration_us"] / 1e6),
-        "p50_ms": data["p50_us"] / 1000,
-        "p99_ms": data["p99_us"] / 1000,
-        "errors": float(errors),
-        "requests": float(data["requests"]),
+        "rps": figures.requests_per_s,
+        "p50_ms": figures.latency_ms[50],
+        "p99_ms": figures.latency_ms[99],
+        "errors": float(figures.errors),
+        "requests": float(figures.requests),
     }
 
 
@@ -535,19 +356,18 @@ def train_model(
 ) -> dict[str, Any]:
     """Run algo.py; return the model's metadata with `wall_seconds` added."""
     started = time.perf_counter()
-    proc = subprocess.run(
-        inv.train_command(algorithm, data, out),
-        cwd=inv.API_DIR,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise BenchError(
-            f"training ({algorithm}) failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}"
+    try:
+        testkit_train_model(
+            out,
+            *inv.train_options(algorithm),
+            data=data,
+            api_dir=inv.API_DIR,
+            python=inv.PYTHON,
+            timeout_s=timeout,
         )
+    except SetupError as exc:
+        raise BenchError(str(exc)[-600:]) from exc
+    wall = time.perf_counter() - started
     import joblib
 
     payload = joblib.load(out)

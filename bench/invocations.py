@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from week_testkit.server import api_command as testkit_api_command
+
 ROOT = Path(__file__).resolve().parents[1]
 # BENCH_API_DIR serves another checkout's API (to compare branches); default this tree's
 API_DIR = Path(
@@ -34,7 +36,7 @@ API_EXTRA_ENV: dict[str, str] = dict(
 
 
 def api_command() -> list[str]:
-    return [PYTHON, "-m", "app"]
+    return testkit_api_command(PYTHON)
 
 
 def served_model(model: Path, data: Path) -> Path:
@@ -106,9 +108,9 @@ def baseline_env(model: Path) -> dict[str, str]:
 LABEL_NAMES = {"0": "hate_speech", "1": "offensive_language", "2": "neither"}
 
 
-def train_command(algorithm: str, data: Path, out: Path) -> list[str]:
-    command = [PYTHON, "-m", "ml.algo", "--data", str(data), "--out", str(out)]
-    return command + (["--fast"] if algorithm == "fast" else [])
+def train_options(algorithm: str) -> list[str]:
+    """algo.py's options for ALGORITHM (week_testkit.models runs `python -m ml.algo`)."""
+    return ["--fast"] if algorithm == "fast" else []
 
 
 def train_seconds(metadata: dict[str, Any]) -> float | None:

@@ -7,7 +7,8 @@
 # Idempotent and fast when nothing changed: a stamp file in .venv holds the hash of the Python
 # version, the lock and this script; pip runs only when that hash changes. Packages come from
 # pip's own configuration: PyPI unless PIP_INDEX_URL (or a pip.conf) names a mirror. No wheel
-# folder is needed. Safe to run concurrently (flock).
+# folder is needed. Last, it puts the shared test machinery (tests/support, the package
+# week_testkit) on the venv's path. Safe to run concurrently (flock).
 #
 #   bash scripts/py-env.sh          # then: .venv/bin/python, .venv/bin/pytest, ...
 #   PYTHON=python3.11 bash scripts/py-env.sh
@@ -47,5 +48,15 @@ echo "py-env: installing ${lock#"$root/"}" >&2
   --require-hashes --no-deps --only-binary :all: -r "$lock"
 "$venv/bin/python" -m pip check --disable-pip-version-check >/dev/null \
   || { "$venv/bin/python" -m pip check; exit 1; }
+
+# The shared test machinery (tests/support/week_testkit, imported by every suite and the
+# benchmarks): put on the venv's path by a .pth file rather than `pip install -e`, because an
+# editable install needs a build backend (setuptools plus wheel) that the venv may lack and pip
+# would otherwise fetch, and a hash-locked `pip install --require-hashes` cannot take a local
+# path. The folder is read in place, so edits to the package need no reinstall; this script is
+# in the stamp, so a venv made before this step gets the file on its next run.
+purelib="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+echo "$root/tests/support" >"$purelib/week_testkit.pth"
+
 echo "$wanted" >"$venv/.py-env.stamp"
 echo "py-env: $venv is up to date" >&2

@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from image_support import (
     run,
 )
 from week_support import POSTGRES_STANDIN
+from week_testkit.ports import free_port
 
 if TYPE_CHECKING:
     from conftest import Builds, Report
@@ -50,12 +50,6 @@ if TYPE_CHECKING:
 SERVICES = ("database", "sandbox", "api", "streamlit")
 HEALTHY_TIMEOUT_S = 300
 PORT = re.compile(r"^(\s*- )127\.0\.0\.1:(\d+):(\d+)/tcp$", re.M)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -19,13 +19,13 @@ import os
 import secrets
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
 import pytest
 from image_support import (
     DEBIAN_STANDIN,
@@ -37,6 +37,7 @@ from image_support import (
     run,
     user_ids,
 )
+from week_testkit.postgres import PostgresCluster, find_pg_bin
 
 if TYPE_CHECKING:
     from conftest import Builds
@@ -202,77 +203,15 @@ def gateway_of(network: str) -> tuple[str, str]:
 def postgres_url(network: str) -> Iterator[str]:
     """A throw-away PostgreSQL cluster on the host, listening on the test network's gateway, with
     the course's students table; its URL as the sandbox sees it."""
-    bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    pg_bin = bin_dirs[-1] if bin_dirs else None
-    if pg_bin is None or not (pg_bin / "initdb").exists():
+    if find_pg_bin() is None:
         pytest.skip("no PostgreSQL server binaries on the host (apt-get install postgresql)")
     gateway, subnet = gateway_of(network)
-    folder = Path(tempfile.mkdtemp(prefix="week-it-pg-"))
-    as_pg: list[str] = []
-    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-        pw = subprocess.run(["id", "-u", "postgres"], capture_output=True, text=True, check=False)
-        user = "postgres" if pw.returncode == 0 else "nobody"
-        shutil.chown(folder, user)
-        gid = subprocess.run(["id", "-g", user], capture_output=True, text=True, check=True).stdout
-        as_pg = ["setpriv", f"--reuid={user}", f"--regid={gid.strip()}", "--clear-groups"]
-    data = folder / "data"
-    run(
-        [
-            *as_pg,
-            str(pg_bin / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "--no-sync",
-        ],
-        timeout=120,
-        cwd=folder,
-    )
-    with (data / "pg_hba.conf").open("a") as hba:
-        hba.write(f"host all all {subnet} trust\n")
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((gateway, 0))
-        port = sock.getsockname()[1]
-    opts = f"-p {port} -k {folder} -c listen_addresses={gateway} -c fsync=off"
-    run(
-        [
-            *as_pg,
-            str(pg_bin / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(folder / "log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            opts,
-            "start",
-        ],
-        timeout=120,
-        cwd=folder,
-    )
-    try:
-        import psycopg
-
-        url = f"postgresql://postgres@{gateway}:{port}/postgres"
+    with PostgresCluster(host=gateway, hba=[f"host all all {subnet} trust"]) as cluster:
+        url = cluster.url()
         with psycopg.connect(url, autocommit=True) as conn:
             for script in sorted((DATABASE / "initdb").glob("*.sql")):
                 conn.execute(script.read_text())
         yield url
-    finally:
-        run(
-            [*as_pg, str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            timeout=120,
-            check=False,
-            cwd=folder,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_sandbox(

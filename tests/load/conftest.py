@@ -1,6 +1,6 @@
 """Fixtures of the load tests: a run folder, the tools (wrk, PostgreSQL server binaries), a
-throw-away PostgreSQL cluster made as scripts/py-test.sh makes one, the sample model trained
-with --fast, and real servers of the API (`python -m app`, the Docker image's command).
+throw-away PostgreSQL cluster in the run folder, the sample model trained with --fast, and real
+servers of the API (`python -m app`, the Docker image's command), all from week_testkit.
 
 Every process started here runs in a process group of its own, recorded in the run folder, and
 is stopped in a finally. scripts/load-test.sh passes the run folder (LOAD_TEST_RUN_DIR) and
@@ -10,28 +10,20 @@ The tests collect their figures, printed under "load figures" at the end of the 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from week_testkit.models import train_model
+from week_testkit.postgres import PostgresCluster, find_pg_bin
+from week_testkit.processes import ProcessGroups
+from week_testkit.wrk import Wrk, find_wrk
 
-from loadkit import (
-    ApiServers,
-    LoadSettings,
-    PostgresCluster,
-    ProcessGroups,
-    Tools,
-    Wrk,
-    find_pg_bin,
-    say,
-    train_model,
-)
+from loadkit import ApiServers, LoadSettings, Tools, say
 
 FIGURES = pytest.StashKey[list[str]]()
 
@@ -87,7 +79,7 @@ def groups(run_dir: Path) -> ProcessGroups:
 def tools(load: LoadSettings) -> Tools:
     """wrk and the PostgreSQL server binaries, checked before anything starts. Without wrk the
     load tests are skipped, except on CI (CI=true) where that is a failure."""
-    wrk = shutil.which("wrk")
+    wrk = find_wrk()
     if wrk is None:
         message = "wrk is not installed (apt-get install -y wrk)"
         if os.environ.get("CI") == "true":
@@ -101,17 +93,10 @@ def tools(load: LoadSettings) -> Tools:
 
 @pytest.fixture(scope="session")
 def postgres(tools: Tools, run_dir: Path) -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster(tools.pg_bin, run_dir / "pg")
-    try:
-        cluster.init()
-        cluster.start()
+    # in the run folder: scripts/load-test.sh stops a PostgreSQL still running there on exit
+    with PostgresCluster(run_dir / "pg", pg_bin=tools.pg_bin) as cluster:
         say(f"PostgreSQL {cluster.version()} on 127.0.0.1:{cluster.port} ({cluster.folder})")
         yield cluster
-    finally:
-        if cluster.running:
-            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                cluster.stop("immediate")
-        shutil.rmtree(cluster.folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -126,5 +111,5 @@ def database_url(postgres: PostgresCluster) -> str:
 def api_servers(
     tools: Tools, groups: ProcessGroups, run_dir: Path, database_url: str
 ) -> ApiServers:
-    model = train_model(run_dir / "model" / "fast.joblib")
+    model = train_model(run_dir / "model" / "fast.joblib", "--fast")
     return ApiServers(groups, run_dir, model, database_url)

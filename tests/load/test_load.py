@@ -32,18 +32,17 @@ from typing import Any
 
 import httpx
 import pytest
+from week_testkit.postgres import PostgresCluster
+from week_testkit.processes import ProcessGroups
+from week_testkit.server import ServerProcess as ApiServer
+from week_testkit.wrk import WrkResult, WrkRun
 
 from loadkit import (
     MIB,
-    ApiServer,
     ApiServers,
     LoadSettings,
-    PostgresCluster,
-    ProcessGroups,
     RssSampler,
     Tools,
-    WrkResult,
-    WrkRun,
     say,
     slope_per_minute,
     stored_rows,

@@ -1,8 +1,11 @@
 """Fixtures: tiny models trained once per session, settings, TestClients on SQLite and PostgreSQL,
-a real server process, and a TCP proxy that can take the database away and bring it back.
+a real server process, and a TCP proxy that can take the database away and bring it back. The
+machinery (ports, PostgreSQL clusters, server processes, training) is week_testkit's; the names
+below are the ones the tests import.
 
 PostgreSQL tests use TEST_POSTGRES_URL (scripts/py-test.sh starts a throw-away cluster and sets
-it); without it they are skipped with that reason. Each session works in a database of its own.
+it); without it, a throw-away cluster of the session's own (skipped where the PostgreSQL server
+binaries are absent). Each session works in a database of its own.
 """
 
 from __future__ import annotations
@@ -10,17 +13,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 import socket
 import subprocess
-import sys
-import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,10 +25,15 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from week_testkit import models
+from week_testkit.fixtures import throwaway_postgres  # noqa: F401  (a fixture)
+from week_testkit.ports import free_port as free_port  # the tests import it from here
+from week_testkit.postgres import PostgresCluster, find_pg_bin
+from week_testkit.server import ServerProcess, api_command
+from week_testkit.server import api_env as testkit_api_env
 
 from app.core.config import Settings
 from app.main import create_app
-from ml import algo
 from ml.model import TextClassifier, load_model
 
 API_ROOT = Path(__file__).resolve().parents[1]
@@ -41,19 +42,12 @@ CLASSES = ("politics", "sport", "tech")
 BACKENDS = ("sqlite", "postgresql")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # ------------------------------------------------------------------------------ models
 
 
 def train_model(out: Path, *extra: str) -> Path:
-    code = algo.main(["--data", str(SAMPLE_CSV), "--out", str(out), *extra])
-    assert code == 0
-    return out
+    """The sample data trained into `out` by `python -m ml.algo` with options `extra`."""
+    return models.train_model(out, *extra, data=SAMPLE_CSV, api_dir=API_ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -109,11 +103,13 @@ def with_database(url: str, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """URL of a fresh database in the test cluster, dropped at the end of the session."""
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a fresh database in the test cluster (TEST_POSTGRES_URL, else a throw-away cluster
+    of this session), dropped at the end of the session."""
     base = os.environ.get("TEST_POSTGRES_URL")
     if not base:
-        pytest.skip("TEST_POSTGRES_URL is not set (scripts/py-test.sh starts a PostgreSQL)")
+        cluster: PostgresCluster = request.getfixturevalue("throwaway_postgres")
+        base = cluster.url()
     name = f"api_tests_{os.getpid()}_{secrets.token_hex(3)}"
     with psycopg.connect(base, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -165,30 +161,19 @@ def stored_count(client: TestClient) -> int:
 # ------------------------------------------------------------------------------ processes
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    base_url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+Server = ServerProcess
+"""A server process we started: `base_url`, `log()`, `process`."""
 
 
 def api_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTING_NAMES}
-    env.update(values)
-    env["PYTHONPATH"] = str(API_ROOT)
-    return env
-
-
-_SETTING_NAMES = {name.upper() for name in Settings.model_fields}
+    """This environment without the API's settings, plus `values`, the API on PYTHONPATH."""
+    return testkit_api_env(API_ROOT, **values)
 
 
 def start_api(env: dict[str, str]) -> subprocess.Popen[str]:
     """Start `python -m app` with output captured (for start-up failures)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "app"],
+        api_command(),
         cwd=API_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -200,41 +185,15 @@ def start_api(env: dict[str, str]) -> subprocess.Popen[str]:
 @contextlib.contextmanager
 def running_api(env: dict[str, str], log_path: Path, ready_s: float = 30) -> Iterator[Server]:
     """Start `python -m app` on PORT from `env`, wait for /health, stop it (SIGTERM) at exit."""
-    port = env["PORT"]
-    base_url = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app"],
-            cwd=API_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    server = Server(process, base_url, log_path)
+    server = ServerProcess(
+        api_command(), port=int(env["PORT"]), log_path=log_path, env=env, cwd=API_ROOT, name="api"
+    )
+    server.start()
     try:
-        deadline = time.monotonic() + ready_s
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"server exited with {process.returncode}:\n{server.log()}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/health", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"server not ready in {ready_s} s:\n{server.log()}"
-                    ) from exc
-                time.sleep(0.1)
+        server.wait_ready(timeout_s=ready_s)
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        server.stop(grace_s=10)
 
 
 # ------------------------------------------------------------------------------ TCP proxy
@@ -304,79 +263,11 @@ class TcpProxy:
 # ------------------------------------------------------------------------------ own clusters
 
 
-def _postgres_bin() -> Path | None:
-    found = shutil.which("pg_ctl")
-    if found and shutil.which("initdb"):
-        return Path(found).parent
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
-    return candidates[0].parent if candidates else None
-
-
 @contextlib.contextmanager
 def postgres_cluster(max_connections: int) -> Iterator[str]:
-    """A throw-away PostgreSQL cluster of our own (initdb in a temporary folder that the
-    `postgres` user can reach, loopback port), stopped and removed at exit; yields its URL.
-    Skips the test where the server binaries are absent."""
-    bin_dir = _postgres_bin()
-    if bin_dir is None:
+    """A throw-away PostgreSQL cluster of our own (week_testkit.postgres), stopped and removed
+    at exit; yields its URL. Skips the test where the server binaries are absent."""
+    if find_pg_bin() is None:
         pytest.skip("initdb/pg_ctl not found (install the PostgreSQL server binaries)")
-    tmp = Path(tempfile.mkdtemp(prefix="api-test-pg."))
-    data = tmp / "data"
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-        import pwd
-
-        user = pwd.getpwnam("postgres") if _has_user("postgres") else pwd.getpwnam("nobody")
-        os.chown(tmp, user.pw_uid, user.pw_gid)
-        prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-
-    def run(*args: str) -> None:
-        subprocess.run(
-            [*prefix, *args],
-            cwd=tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            check=True,
-        )
-
-    run(
-        str(bin_dir / "initdb"),
-        "-D",
-        str(data),
-        "-U",
-        "postgres",
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--no-locale",
-        "--no-sync",
-    )
-    port = free_port()
-    options = (
-        f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off"
-        f" -c synchronous_commit=off -c max_connections={max_connections}"
-    )
-    ctl = [str(bin_dir / "pg_ctl"), "-D", str(data)]
-    run(*ctl, "-l", str(tmp / "server.log"), "-w", "-t", "30", "-o", options, "start")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*ctl, "-m", "immediate", "-w", "stop"],
-            cwd=tmp,
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _has_user(name: str) -> bool:
-    import pwd
-
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+    with PostgresCluster(max_connections=max_connections) as cluster:
+        yield cluster.url()

@@ -4,7 +4,6 @@ command, and a one-line error for each way it can go wrong."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from week_testkit.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -186,16 +186,10 @@ def test_bad_values_are_refused_before_the_database_with_exit_2(
         assert word in last
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_database_that_does_not_answer_is_one_line_without_the_password(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = closed_port()
+    port = free_port()  # nothing listens there
     monkeypatch.setenv("DATABASE_URL", f"postgresql://week:s3cret-pw@127.0.0.1:{port}/week")
     code, out, err = crud_run(capsys, "list")
     assert (code, out) == (1, "")

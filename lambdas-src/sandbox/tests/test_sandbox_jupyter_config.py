@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import runpy
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from week_testkit.ports import free_port
 
 SANDBOX = Path(__file__).resolve().parents[1]
 CONFIG = SANDBOX / "jupyter_server_config.py"
@@ -79,13 +79,6 @@ def test_refuses_a_port_that_is_not_a_port_number(
 ) -> None:
     with pytest.raises(SystemExit, match="JUPYTER_PORT must be a port number"):
         load_config(monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_PORT=port)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def http_status(url: str, token: str | None = None) -> int:

@@ -4,7 +4,6 @@ API, and against a real model file trained by the API project's ml/algo.py."""
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 import socket
 import threading
@@ -18,12 +17,11 @@ from typing import Any
 import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
+from week_testkit.models import train_model
 
 import classifier_client
 from classifier_client import (
-    DEFAULT_API_SOURCE_DIR,
     NOT_CONFIGURED,
-    import_ml_model,
     parse_prediction,
 )
 
@@ -142,10 +140,7 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for label, texts in TRAINING_TEXTS.items():
             writer.writerows([text, label] for text in texts)
     out = folder / "model.joblib"
-    import_ml_model(DEFAULT_API_SOURCE_DIR)
-    algo = importlib.import_module("ml.algo")
-    assert algo.main(["--data", str(data), "--out", str(out), "--fast"]) == 0
-    return out
+    return train_model(out, "--fast", data=data)
 
 
 @pytest.fixture

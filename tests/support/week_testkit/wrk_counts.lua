@@ -1,6 +1,9 @@
--- wrk script of tests/load: sends the requests and counts every answer.
+-- wrk script of week_testkit (the load tests and the benchmarks): sends the requests and counts
+-- every answer.
 --
 --   wrk ... -s wrk_counts.lua http://127.0.0.1:PORT/predict -- predict   # POST {"text": ...}
+--   wrk ... -s wrk_counts.lua http://127.0.0.1:PORT/predict -- predict BODIES
+--       # POST each line of the file BODIES in turn (one JSON body a line)
 --   wrk ... -s wrk_counts.lua http://127.0.0.1:PORT/ -- hello            # GET
 --
 -- wrk's own "Non-2xx or 3xx responses" counts only statuses >= 400; this script counts every
@@ -27,9 +30,22 @@ local turn = 0
 function init(args)
   local mode = args[1] or "hello"
   if mode == "predict" then
-    for i, text in ipairs(TEXTS) do
-      local headers = { ["Content-Type"] = "application/json" }
-      requests[i] = wrk.format("POST", nil, headers, '{"text": "' .. text .. '"}')
+    local headers = { ["Content-Type"] = "application/json" }
+    local bodies = {}
+    if args[2] then
+      local file = assert(io.open(args[2], "r"))
+      for line in file:lines() do
+        if line ~= "" then table.insert(bodies, line) end
+      end
+      file:close()
+      if #bodies == 0 then error("wrk_counts.lua: no body in " .. args[2]) end
+    else
+      for i, text in ipairs(TEXTS) do
+        bodies[i] = '{"text": "' .. text .. '"}'
+      end
+    end
+    for i, body in ipairs(bodies) do
+      requests[i] = wrk.format("POST", nil, headers, body)
     end
   elseif mode == "hello" then
     requests[1] = wrk.format("GET")
