@@ -41,10 +41,10 @@ function problems(document: unknown): string[] {
   return (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath || "/"} ${e.message ?? e.keyword}${e.params.additionalProperty === undefined ? "" : ` (${String(e.params.additionalProperty)})`}`);
 }
 
-function rendered(overrides: WeekConfigInput = {}): Record<string, unknown> {
+function rendered(overrides: WeekConfigInput = {}): unknown {
   const config = weekConfig(overrides);
   const stack = new LocalStack(testApp(), "local", config);
-  return composeDocument(localServices(stack), { root: PROJECT_ROOT, network: config.network.name }) as Record<string, unknown>;
+  return composeDocument(localServices(stack), { root: PROJECT_ROOT, network: config.network.name });
 }
 
 const committed = () => parse(fs.readFileSync(path.join(PROJECT_ROOT, "docker-compose.yml"), "utf8")) as { services: Record<string, Record<string, unknown>> };
