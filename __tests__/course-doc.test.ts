@@ -9,6 +9,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse } from "yaml";
+import { renderSandboxDockerfile } from "../constructs/local/sandbox-image";
 
 const ROOT = path.join(__dirname, "..");
 const MARKER = "<!-- week:compose-commands";
@@ -119,5 +121,50 @@ describe("docs/course.md's Compose commands", () => {
     expect(test).toContain('COURSE_DOC = ROOT / "docs" / "course.md"');
     expect(test).toContain('["bash", "--norc", "-euo", "pipefail", "-c", course_commands()]');
     expect(test).toContain('r"^```sh\\n(.*?)^```$"');
+  });
+});
+
+describe("README: your identity and repository before the first deploy", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const firstSection = readme.slice(readme.indexOf("\n## "), readme.indexOf("\n## ", readme.indexOf("\n## ") + 1));
+  const override = (() => {
+    const after = readme.split("<!-- week:compose-identity")[1] ?? "";
+    const block = /^```yaml\n([\s\S]*?)^```$/m.exec(after);
+    if (block === null) throw new Error("no yaml block after the week:compose-identity marker in README.md");
+    return block[1];
+  })();
+
+  it("is the README's first section, naming the configuration file and its example", () => {
+    expect(firstSection).toContain("## Before the first deploy: your name, e-mail and repository");
+    for (const words of ["week.config.example.json", "week.config.json", "sandbox.gitUserName", "sandbox.gitUserEmail", "sandbox.gitRepositoryUrl", "docker-compose.override.yml"]) {
+      expect(firstSection).toContain(words);
+    }
+  });
+
+  it("gives Compose users the variables the configuration's settings become in the sandbox", () => {
+    const environment = (parse(override) as { services: { sandbox: { environment: Record<string, string> } } }).services.sandbox.environment;
+    const dockerfile = renderSandboxDockerfile({ gitUserName: "N", gitUserEmail: "e@example.com", gitRepositoryUrl: "https://example.com/r.git" });
+    expect(dockerfile).toContain('GIT_USER_NAME="N"');
+    expect(dockerfile).toContain('GIT_USER_EMAIL="e@example.com"');
+    expect(dockerfile).toContain('GIT_REPO_URL="https://example.com/r.git"');
+    expect(Object.keys(environment).sort()).toEqual(["GIT_REPO_URL", "GIT_USER_EMAIL", "GIT_USER_NAME"]);
+  });
+
+  (hasCompose ? it : it.skip)("reaches the sandbox's environment through docker-compose.override.yml", () => {
+    const { dir, calls } = runCommands(commandsOf("docs/course.md"));
+    try {
+      fs.writeFileSync(path.join(dir, "docker-compose.override.yml"), override);
+      const config = spawnSync("docker-compose", ["-p", "tshygiene-course-doc", "--env-file", "database.env", "config"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, JUPYTER_TOKEN: calls.find((c) => c.args.includes("up"))?.env.JUPYTER_TOKEN },
+      });
+      expect(config.status).toBe(0);
+      const sandbox = (parse(config.stdout) as { services: { sandbox: { environment: Record<string, string> } } }).services.sandbox.environment;
+      expect(sandbox).toMatchObject({ GIT_USER_NAME: "Ada Lovelace", GIT_USER_EMAIL: "ada.lovelace@example.com", GIT_REPO_URL: "https://github.com/ada/week-m2-iot.git" });
+      expect(sandbox.JUPYTER_TOKEN).toMatch(/^[0-9a-f]{48}$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
