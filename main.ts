@@ -1,24 +1,21 @@
 import { App } from "cdktf";
-import { loadWeekConfig, WeekConfigError } from "./config/load";
+import { loadWeekConfigOrExit } from "./config/load";
 import { PolicyFindingsError } from "./policies";
 import { addWeekStacks } from "./stacks";
-
-function loadConfigOrExit() {
-  try {
-    return loadWeekConfig();
-  } catch (error) {
-    if (error instanceof WeekConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
+import { moveStateOutOfBuild, StateConflictError } from "./stacks/state";
 
 function main(): void {
-  const config = loadConfigOrExit();
+  const config = loadWeekConfigOrExit();
   const app = new App();
   const stacks = addWeekStacks(app, config);
+  try {
+    // State that an earlier version kept in cdktf.out goes to state/ before anything is written.
+    for (const line of moveStateOutOfBuild(app.outdir, stacks.map(({ stack }) => stack.node.id))) console.log(line);
+  } catch (error) {
+    if (!(error instanceof StateConflictError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
   let failed = false;
   try {
     app.synth();

@@ -5,7 +5,10 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { checkNode, formatResult, runChecks, terraformRange, type CheckResult, type Target } from "../tools/doctor/checks";
+import { LocalStack } from "../stacks/local-stack";
+import { checkNode, formatResult, publishedPorts, runChecks, terraformRange, type CheckResult, type Target } from "../tools/doctor/checks";
+import type { JsonObject } from "../tools/review/synth-output";
+import { synthJson, testApp, weekConfig } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "week-doctor-test-"));
@@ -90,9 +93,15 @@ async function machine(m: Machine = {}): Promise<{ env: NodeJS.ProcessEnv; root:
   return { env, root, home };
 }
 
+/** The local stack synthesised in-process with the machine's week.config.json (what the doctor's own synth gives, faster). */
+function localStackOf(root: string): JsonObject {
+  const config = weekConfig(JSON.parse(fs.readFileSync(path.join(root, "week.config.json"), "utf8")) as Record<string, unknown>);
+  return synthJson(new LocalStack(testApp(), "local", config)) as JsonObject;
+}
+
 async function check(m: Machine, targets: Target[] = ["local"]): Promise<Record<string, CheckResult>> {
   const { env, root } = await machine(m);
-  const results = await runChecks({ env, root, targets });
+  const results = await runChecks({ env, root, targets, localStack: () => localStackOf(root) });
   return Object.fromEntries(results.map((r) => [r.name, r]));
 }
 
@@ -151,11 +160,28 @@ describe("npm run doctor: each condition, faked", () => {
     expect(formatResult(result)).not.toContain("abc123");
   });
 
-  it("blocks on a host port held by another program, naming the setting", async () => {
+  it("blocks on a host port held by another program, naming the container that publishes it", async () => {
     const port = await holdPort();
     const result = (await check({ config: { api: { hostPort: port }, sandbox: { hostPort: await freePort() }, database: { hostPort: await freePort() }, streamlit: { hostPort: await freePort() } } })).ports;
-    expect(result).toMatchObject({ status: "fail", blocking: true, detail: `in use on 127.0.0.1: api.hostPort ${port}` });
-    expect(result.fix).toContain("api.hostPort");
+    expect(result).toMatchObject({ status: "fail", blocking: true, detail: `in use: 127.0.0.1:${port} (for week-api)` });
+    expect(result.fix).toContain("give week-api another hostPort in week.config.json");
+  });
+
+  it("checks every port the synthesised stack publishes, the sandbox's extra ports too", async () => {
+    const port = await holdPort();
+    const config = { sandbox: { hostPort: await freePort(), extraPorts: [{ containerPort: 8501, hostPort: port }] }, database: { hostPort: await freePort() }, api: { hostPort: await freePort() }, streamlit: { hostPort: await freePort() } };
+    const result = (await check({ config })).ports;
+    expect(result).toMatchObject({ status: "fail", detail: `in use: 127.0.0.1:${port} (for week-sandbox)` });
+  });
+
+  it("reads the host ports and their addresses from the synthesised containers, not from the configuration", () => {
+    const config = weekConfig({ network: { name: "lab", publishOnAllInterfaces: true }, api: { hostPort: 9080 }, streamlit: { enabled: false } });
+    const ports = publishedPorts(synthJson(new LocalStack(testApp(), "local", config)) as JsonObject);
+    expect(ports.sort((a, b) => a.port - b.port)).toEqual([
+      { container: "lab-database", port: 5432, ip: "0.0.0.0" },
+      { container: "lab-sandbox", port: 8000, ip: "0.0.0.0" },
+      { container: "lab-api", port: 9080, ip: "0.0.0.0" },
+    ]);
   });
 
   it("accepts a host port held by the week's own deployed container", async () => {

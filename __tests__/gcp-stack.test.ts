@@ -53,7 +53,7 @@ describe("GcpStack", () => {
     expect(stableSynth(open.stack)).toMatchSnapshot();
   });
 
-  it("pins its providers, asks for Terraform 1.11 (write-only arguments) and keeps its state in terraform.gcp.tfstate", () => {
+  it("pins its providers, asks for Terraform 1.11 (write-only arguments) and keeps its state in state/terraform.gcp.tfstate, outside cdktf.out", () => {
     expect(out.terraform?.required_providers).toEqual({
       docker: { source: "kreuzwerker/docker", version: "3.6.2" },
       google: { source: "google", version: "6.50.0" },
@@ -61,7 +61,7 @@ describe("GcpStack", () => {
       time: { source: "hashicorp/time", version: "0.13.1" },
     });
     expect(out.terraform?.required_version).toBe(">= 1.11.0");
-    expect(out.terraform?.backend).toEqual({ local: { path: "terraform.gcp.tfstate" } });
+    expect(out.terraform?.backend).toEqual({ local: { path: "../../../state/terraform.gcp.tfstate", workspace_dir: "../../../state/gcp.tfstate.d" } });
   });
 
   describe("project", () => {

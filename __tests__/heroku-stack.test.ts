@@ -42,9 +42,9 @@ describe("HerokuStack", () => {
     expect(stableSynth(synthHeroku({ heroku: { appName: "ada-week-api", streamlit: true } }).stack)).toMatchSnapshot();
   });
 
-  it("pins heroku/heroku 5.3.2 and keeps its state in terraform.heroku.tfstate", () => {
+  it("pins heroku/heroku 5.3.2 and keeps its state in state/terraform.heroku.tfstate, outside cdktf.out", () => {
     expect(out.terraform?.required_providers).toEqual({ heroku: { source: "heroku/heroku", version: "5.3.2" } });
-    expect(out.terraform?.backend).toEqual({ local: { path: "terraform.heroku.tfstate" } });
+    expect(out.terraform?.backend).toEqual({ local: { path: "../../../state/terraform.heroku.tfstate", workspace_dir: "../../../state/heroku.tfstate.d" } });
   });
 
   it("makes the API a container-stack app in the configured region, named at deploy time", () => {

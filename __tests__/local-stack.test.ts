@@ -134,8 +134,8 @@ describe("LocalStack", () => {
     expect(outputs.psql_command.value).toMatch(/^docker exec -it \$\{docker_container\.[^}]+\.name\} psql -U \$\{local\.[^}]+\} -d \$\{local\.[^}]+\}$/);
   });
 
-  it("stores its state in terraform.local.tfstate", () => {
-    expect((out.terraform as { backend: { local: { path: string } } }).backend.local.path).toBe("terraform.local.tfstate");
+  it("stores its state in state/terraform.local.tfstate, outside cdktf.out", () => {
+    expect((out.terraform as { backend: unknown }).backend).toEqual({ local: { path: "../../../state/terraform.local.tfstate", workspace_dir: "../../../state/local.tfstate.d" } });
   });
 });
 

@@ -204,6 +204,19 @@ function parseStrict(text: string, source: string): unknown {
 }
 
 /**
+ * The configuration file this run reads (absolute): `WEEK_CONFIG` if set, else
+ * `week.config.json` in `cwd`, whether it exists or not.
+ */
+export function weekConfigPath(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const named = env.WEEK_CONFIG;
+  if (named !== undefined && named.trim() === "") {
+    throw fileError("WEEK_CONFIG", `is empty; unset it to read ${DEFAULT_CONFIG_FILE}, or name a file, got ${show(named)}`);
+  }
+  if (named !== undefined && named.includes("\0")) throw fileError("WEEK_CONFIG", `must be a path, got ${show(named)}`);
+  return path.resolve(cwd, named ?? DEFAULT_CONFIG_FILE);
+}
+
+/**
  * Loads the configuration for this run.
  *
  * @param env the environment to read `WEEK_CONFIG` from. @default process.env
@@ -211,11 +224,7 @@ function parseStrict(text: string, source: string): unknown {
  */
 export function loadWeekConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): WeekConfig {
   const named = env.WEEK_CONFIG;
-  if (named !== undefined && named.trim() === "") {
-    throw fileError("WEEK_CONFIG", `is empty; unset it to read ${DEFAULT_CONFIG_FILE}, or name a file, got ${show(named)}`);
-  }
-  if (named !== undefined && named.includes("\0")) throw fileError("WEEK_CONFIG", `must be a path, got ${show(named)}`);
-  const file = path.resolve(cwd, named ?? DEFAULT_CONFIG_FILE);
+  const file = weekConfigPath(env, cwd);
   const source = path.relative(cwd, file) || file;
   const bytes = readBounded(file, source, named);
   if (bytes === undefined) return parseWeekConfig({}, source);
@@ -226,4 +235,18 @@ export function loadWeekConfig(env: NodeJS.ProcessEnv = process.env, cwd: string
     throw fileError(source, `must hold a JSON object of settings, got ${show(raw)}`);
   }
   return parseWeekConfig(raw, source);
+}
+
+/**
+ * `loadWeekConfig` for a command (synth and the scripts): an invalid configuration prints its
+ * one-line problems on stderr and exits 1, with no stack trace; any other error is thrown.
+ */
+export function loadWeekConfigOrExit(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): WeekConfig {
+  try {
+    return loadWeekConfig(env, cwd);
+  } catch (error) {
+    if (!(error instanceof WeekConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }

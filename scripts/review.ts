@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Command, Option } from "commander";
+import { weekConfigPath } from "../config/load";
 import { describeStack } from "../tools/review/describe";
 import { diffStacks } from "../tools/review/diff";
 import { renderPage } from "../tools/review/markdown";
@@ -25,12 +26,10 @@ interface Options {
   failOnAlarm?: boolean;
 }
 
-/** The configuration file in force: WEEK_CONFIG, else week.config.json if it exists, else the defaults. */
+/** The configuration file in force (synth's: WEEK_CONFIG, else week.config.json), or undefined for the defaults. */
 function currentConfig(): string | undefined {
-  const named = process.env.WEEK_CONFIG;
-  if (named !== undefined && named !== "") return path.resolve(process.cwd(), named);
-  const file = path.join(ROOT, "week.config.json");
-  return fs.existsSync(file) ? file : undefined;
+  const file = weekConfigPath(process.env, ROOT);
+  return process.env.WEEK_CONFIG !== undefined || fs.existsSync(file) ? file : undefined;
 }
 
 function main(argv: string[]): number {

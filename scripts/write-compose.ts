@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
-import { loadWeekConfig, WeekConfigError } from "../config/load";
+import { loadWeekConfigOrExit } from "../config/load";
 import type { WeekConfig } from "../config/schema";
 import { composeDocument, composeYaml, localServices, renderedDockerfiles, type RenderedFile } from "../constructs/local/compose";
 import { PROJECT_ROOT } from "../constructs/paths";
@@ -32,16 +32,7 @@ export function renderComposeFiles(config: WeekConfig): { files: RenderedFile[];
 }
 
 function main(): void {
-  let config: WeekConfig;
-  try {
-    config = loadWeekConfig();
-  } catch (error) {
-    if (error instanceof WeekConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadWeekConfigOrExit();
   const check = process.argv.includes("--check");
   const { files, report } = renderComposeFiles(config);
   console.log(policySummary("compose", report));

@@ -9,7 +9,7 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { loadWeekConfig, WeekConfigError } from "../config/load";
+import { loadWeekConfigOrExit } from "../config/load";
 import { PROJECT_ROOT } from "../constructs/paths";
 
 /** Writes the file unless it exists; returns whether it wrote it. */
@@ -32,21 +32,13 @@ export function writeDatabaseEnv(target: string, user: string, database: string,
 }
 
 function main(): void {
-  try {
-    const config = loadWeekConfig();
-    const target = path.resolve(process.argv[2] ?? path.join(PROJECT_ROOT, "database.env"));
-    const rel = path.relative(process.cwd(), target);
-    if (writeDatabaseEnv(target, config.database.user, config.database.database)) {
-      console.log(`wrote ${rel} (mode 0600, generated password)`);
-    } else {
-      console.log(`${rel} exists: left as it is`);
-    }
-  } catch (error) {
-    if (error instanceof WeekConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
+  const config = loadWeekConfigOrExit();
+  const target = path.resolve(process.argv[2] ?? path.join(PROJECT_ROOT, "database.env"));
+  const rel = path.relative(process.cwd(), target);
+  if (writeDatabaseEnv(target, config.database.user, config.database.database)) {
+    console.log(`wrote ${rel} (mode 0600, generated password)`);
+  } else {
+    console.log(`${rel} exists: left as it is`);
   }
 }
 

@@ -1,9 +1,10 @@
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { WeekConfig } from "../config/schema";
+import { addStateBackend } from "./state";
 import { ArtifactRepository } from "../constructs/gcp/artifact-repository";
 import { CloudRunApi } from "../constructs/gcp/cloud-run-api";
 import { CloudRunStreamlit } from "../constructs/gcp/cloud-run-streamlit";
@@ -21,7 +22,7 @@ export class GcpStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: WeekConfig) {
     super(scope, id);
     const gcp = config.gcp;
-    new LocalBackend(this, { path: "terraform.gcp.tfstate" });
+    addStateBackend(this);
     // Write-only arguments (password_wo, secret_data_wo) need Terraform 1.11.
     this.addOverride("terraform.required_version", ">= 1.11.0");
 

@@ -1,6 +1,7 @@
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { WeekConfig } from "../config/schema";
+import { addStateBackend } from "./state";
 import { HerokuApi } from "../constructs/heroku/api-app";
 import { HerokuAppName } from "../constructs/heroku/app-name";
 import { HerokuStreamlit } from "../constructs/heroku/streamlit-app";
@@ -14,7 +15,7 @@ export class HerokuStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: WeekConfig) {
     super(scope, id);
     const heroku = config.heroku;
-    new LocalBackend(this, { path: "terraform.heroku.tfstate" });
+    addStateBackend(this);
     // The API key comes from HEROKU_API_KEY (or ~/.netrc) when Terraform runs, never from here.
     new HerokuProvider(this, "heroku", {});
 

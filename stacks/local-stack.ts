@@ -1,8 +1,9 @@
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { WeekConfig } from "../config/schema";
+import { addStateBackend } from "./state";
 import { ApiService } from "../constructs/local/api-service";
 import { PostgresService } from "../constructs/local/postgres-service";
 import { PrivateNetwork } from "../constructs/local/private-network";
@@ -13,7 +14,7 @@ import { StreamlitService } from "../constructs/local/streamlit-service";
 export class LocalStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: WeekConfig) {
     super(scope, id);
-    new LocalBackend(this, { path: "terraform.local.tfstate" });
+    addStateBackend(this);
     new DockerProvider(this, "docker", {});
     new RandomProvider(this, "random", {});
 

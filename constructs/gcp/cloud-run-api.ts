@@ -7,6 +7,7 @@ import type { ArtifactRepository } from "./artifact-repository";
 import type { CloudSqlPostgres } from "./cloud-sql-postgres";
 import { CloudRunApp } from "./cloud-run-app";
 import { PushedImage } from "./pushed-image";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface CloudRunApiProps {
   /** Project id (a Terraform expression). */
@@ -15,17 +16,17 @@ export interface CloudRunApiProps {
   readonly repository: ArtifactRepository;
   /** Where predictions are stored; DATABASE_URL comes from its secret. */
   readonly database: CloudSqlPostgres;
-  /** @default 1024 */
+  /** @default WEEK_DEFAULTS.gcp.apiMemoryMiB */
   readonly memoryMiB?: number;
-  /** @default 1 */
+  /** @default WEEK_DEFAULTS.gcp.apiCpu */
   readonly cpu?: number;
-  /** @default 0 */
+  /** @default WEEK_DEFAULTS.gcp.minInstances */
   readonly minInstances?: number;
-  /** @default 2 */
+  /** @default WEEK_DEFAULTS.gcp.maxInstances */
   readonly maxInstances?: number;
-  /** @default true */
+  /** @default WEEK_DEFAULTS.gcp.deletionProtection */
   readonly deletionProtection?: boolean;
-  /** @default false */
+  /** @default WEEK_DEFAULTS.gcp.allowPublicAccess */
   readonly allowPublicAccess?: boolean;
   /**
    * Folder of the API, with its Dockerfile.
@@ -63,8 +64,8 @@ export class CloudRunApi extends Construct {
       name: "week-api",
       image: this.image.ref,
       healthPath: "/health",
-      memoryMiB: props.memoryMiB ?? 1024,
-      cpu: props.cpu,
+      memoryMiB: props.memoryMiB ?? WEEK_DEFAULTS.gcp.apiMemoryMiB,
+      cpu: props.cpu ?? WEEK_DEFAULTS.gcp.apiCpu,
       minInstances: props.minInstances,
       maxInstances: props.maxInstances,
       secretEnv: {

@@ -9,6 +9,7 @@ import type { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secr
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { suppress } from "../../policies/suppress";
 import { Sleep as TimeSleep } from "@cdktf/provider-time/lib/sleep";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 /** A secret given to the container as an environment variable, by Secret Manager reference. */
 export interface CloudRunSecretEnv {
@@ -41,9 +42,9 @@ export interface CloudRunAppProps {
   readonly memoryMiB?: number;
   /** vCPUs: 1, 2, 4 or 8. @default 1 */
   readonly cpu?: number;
-  /** @default 0 */
+  /** @default WEEK_DEFAULTS.gcp.minInstances */
   readonly minInstances?: number;
-  /** @default 2 */
+  /** @default WEEK_DEFAULTS.gcp.maxInstances */
   readonly maxInstances?: number;
   /** Plain environment variables. @default - none */
   readonly env?: Record<string, string>;
@@ -53,12 +54,12 @@ export interface CloudRunAppProps {
   readonly cloudSqlInstances?: string[];
   /** Route a client's requests to the same instance (Streamlit's websocket sessions). @default false */
   readonly sessionAffinity?: boolean;
-  /** @default true */
+  /** @default WEEK_DEFAULTS.gcp.deletionProtection */
   readonly deletionProtection?: boolean;
   /**
    * Let anyone call the service (`allUsers` gets `roles/run.invoker`); otherwise callers
    * need an identity token from an account that was granted the role.
-   * @default false
+   * @default WEEK_DEFAULTS.gcp.allowPublicAccess
    */
   readonly allowPublicAccess?: boolean;
   /** @default - none */
@@ -107,8 +108,8 @@ export class CloudRunApp extends Construct {
     }
     const problem = cloudRunMemoryProblem(memoryMiB, cpu);
     if (problem !== undefined) throw new Error(`${this.node.path}: memoryMiB ${problem}`);
-    const minInstances = props.minInstances ?? 0;
-    const maxInstances = props.maxInstances ?? 2;
+    const minInstances = props.minInstances ?? WEEK_DEFAULTS.gcp.minInstances;
+    const maxInstances = props.maxInstances ?? WEEK_DEFAULTS.gcp.maxInstances;
     if (!Number.isInteger(minInstances) || minInstances < 0) {
       throw new Error(`${this.node.path}: minInstances must be a whole number of at least 0, got ${minInstances}`);
     }
@@ -170,7 +171,7 @@ export class CloudRunApp extends Construct {
       location: props.region,
       name: props.name,
       ingress: "INGRESS_TRAFFIC_ALL",
-      deletionProtection: props.deletionProtection ?? true,
+      deletionProtection: props.deletionProtection ?? WEEK_DEFAULTS.gcp.deletionProtection,
       labels: { course: "week" },
       template: {
         serviceAccount: this.serviceAccount.email,
@@ -208,7 +209,7 @@ export class CloudRunApp extends Construct {
     });
     this.url = this.service.uri;
 
-    if (props.allowPublicAccess ?? false) {
+    if (props.allowPublicAccess ?? WEEK_DEFAULTS.gcp.allowPublicAccess) {
       this.publicInvoker = this.grantInvoker("public_invoker", "allUsers");
       suppress(this.publicInvoker, "WEEK-GCP-004", "gcp.allowPublicAccess is true in the configuration: the service is meant to be opened in a browser without a Google identity");
     }

@@ -16,9 +16,9 @@ export interface CloudRunStreamlitProps {
   readonly api: CloudRunApi;
   /** @default 1 */
   readonly maxInstances?: number;
-  /** @default true */
+  /** @default - CloudRunApp's (WEEK_DEFAULTS.gcp.deletionProtection) */
   readonly deletionProtection?: boolean;
-  /** @default false */
+  /** @default - CloudRunApp's (WEEK_DEFAULTS.gcp.allowPublicAccess) */
   readonly allowPublicAccess?: boolean;
   /**
    * Folder of the Streamlit app, with its Dockerfile.

@@ -9,6 +9,7 @@ import { Id } from "@cdktf/provider-random/lib/id";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { CLOUD_SQL_ENTERPRISE_TIER } from "../../config/platforms";
 import { suppress } from "../../policies/suppress";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 /** `type.name` of a resource, as `replace_triggered_by` wants it. */
 function address(resource: TerraformResource): string {
@@ -21,13 +22,13 @@ export interface CloudSqlPostgresProps {
   readonly region: string;
   /**
    * Machine tier; the ENTERPRISE edition is set so that the small shared-core tiers work.
-   * @default db-f1-micro
+   * @default WEEK_DEFAULTS.gcp.sqlTier
    */
   readonly tier?: string;
   /**
    * Refuse to delete the instance, in Terraform (`deletion_protection`) and in Cloud SQL
    * itself (`settings.deletion_protection_enabled`).
-   * @default true
+   * @default WEEK_DEFAULTS.gcp.deletionProtection
    */
   readonly deletionProtection?: boolean;
   /** @default week */
@@ -71,7 +72,7 @@ export class CloudSqlPostgres extends Construct {
 
   constructor(scope: Construct, id: string, props: CloudSqlPostgresProps) {
     super(scope, id);
-    const tier = props.tier ?? "db-f1-micro";
+    const tier = props.tier ?? WEEK_DEFAULTS.gcp.sqlTier;
     if (!CLOUD_SQL_ENTERPRISE_TIER.test(tier)) {
       throw new Error(`${this.node.path}: tier must be a Cloud SQL Enterprise tier such as db-f1-micro, got ${JSON.stringify(tier)}`);
     }
@@ -79,7 +80,7 @@ export class CloudSqlPostgres extends Construct {
     if (!Number.isInteger(passwordVersion) || passwordVersion < 1) {
       throw new Error(`${this.node.path}: passwordVersion must be a whole number of at least 1, got ${passwordVersion}`);
     }
-    const deletionProtection = props.deletionProtection ?? true;
+    const deletionProtection = props.deletionProtection ?? WEEK_DEFAULTS.gcp.deletionProtection;
 
     // Cloud SQL keeps a deleted instance's name for about a week: a suffix lets the week be
     // torn down and stood up again.

@@ -4,17 +4,18 @@ import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
 import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import { HerokuContainerApp } from "./container-app";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface HerokuApiProps {
   /** App name, or a Terraform expression (see HerokuAppName). */
   readonly name: string;
-  /** @default eu */
+  /** @default WEEK_DEFAULTS.heroku.region */
   readonly region?: string;
-  /** @default heroku-postgresql:essential-0 */
+  /** @default WEEK_DEFAULTS.heroku.postgresPlan */
   readonly postgresPlan?: string;
-  /** @default basic */
+  /** @default WEEK_DEFAULTS.heroku.dynoSize */
   readonly dynoSize?: string;
-  /** @default 1 */
+  /** @default WEEK_DEFAULTS.heroku.dynoQuantity */
   readonly dynoQuantity?: number;
   /**
    * Folder of the API, with its Dockerfile and heroku.yml.
@@ -57,7 +58,7 @@ export class HerokuApi extends Construct {
       region: props.region,
       dynoSize: props.dynoSize,
       dynoQuantity: props.dynoQuantity,
-      postgresPlan: props.postgresPlan ?? "heroku-postgresql:essential-0",
+      postgresPlan: props.postgresPlan ?? WEEK_DEFAULTS.heroku.postgresPlan,
       sensitiveConfigVars: Token.asStringMap(this.secrets.value),
       contextFiles: props.model === undefined ? undefined : modelTrainingFiles(props.model),
     });

@@ -8,6 +8,7 @@ import { Build } from "../../imports/providers/heroku/build";
 import { Formation } from "../../imports/providers/heroku/formation";
 import { BuildContext } from "../shared/build-context";
 import { HEROKU_DYNO_SIZES, HEROKU_POSTGRES_PLAN, HEROKU_REGIONS, herokuAppNamePattern } from "../../config/platforms";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface HerokuContainerAppProps {
   /** App name (globally unique on Heroku); a Terraform expression is checked at plan time instead. */
@@ -16,17 +17,17 @@ export interface HerokuContainerAppProps {
   readonly source: string;
   /**
    * Common Runtime region.
-   * @default eu
+   * @default WEEK_DEFAULTS.heroku.region
    */
   readonly region?: string;
   /**
    * Dyno size of the web process.
-   * @default basic
+   * @default WEEK_DEFAULTS.heroku.dynoSize
    */
   readonly dynoSize?: string;
   /**
    * Number of web dynos.
-   * @default 1
+   * @default WEEK_DEFAULTS.heroku.dynoQuantity
    */
   readonly dynoQuantity?: number;
   /**
@@ -81,15 +82,15 @@ export class HerokuContainerApp extends Construct {
         `${this.node.path}: name must be 3 to 30 characters of lowercase letters, digits and dashes, starting with a letter and ending with a letter or digit, got ${JSON.stringify(props.name)}`,
       );
     }
-    const region = props.region ?? "eu";
+    const region = props.region ?? WEEK_DEFAULTS.heroku.region;
     if (!(HEROKU_REGIONS as readonly string[]).includes(region)) {
       throw new Error(`${this.node.path}: region must be eu or us (the Common Runtime regions), got ${JSON.stringify(region)}`);
     }
-    const dynoSize = props.dynoSize ?? "basic";
+    const dynoSize = props.dynoSize ?? WEEK_DEFAULTS.heroku.dynoSize;
     if (!(HEROKU_DYNO_SIZES as readonly string[]).includes(dynoSize)) {
       throw new Error(`${this.node.path}: dynoSize must be one of ${HEROKU_DYNO_SIZES.join(", ")}, got ${JSON.stringify(dynoSize)}`);
     }
-    const dynoQuantity = props.dynoQuantity ?? 1;
+    const dynoQuantity = props.dynoQuantity ?? WEEK_DEFAULTS.heroku.dynoQuantity;
     if (!Number.isInteger(dynoQuantity) || dynoQuantity < 0 || dynoQuantity > 10) {
       throw new Error(`${this.node.path}: dynoQuantity must be a whole number between 0 and 10, got ${dynoQuantity}`);
     }

@@ -9,9 +9,9 @@ export interface HerokuStreamlitProps {
   readonly name: string;
   /** The API the app asks for predictions (API_URL). */
   readonly api: HerokuApi;
-  /** @default eu */
+  /** @default - the region of HerokuContainerApp (WEEK_DEFAULTS.heroku.region) */
   readonly region?: string;
-  /** @default basic */
+  /** @default - the dyno size of HerokuContainerApp (WEEK_DEFAULTS.heroku.dynoSize) */
   readonly dynoSize?: string;
   /**
    * Folder of the Streamlit app, with its Dockerfile and heroku.yml.

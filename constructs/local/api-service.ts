@@ -5,14 +5,15 @@ import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import type { PostgresService } from "./postgres-service";
 import type { PrivateNetwork } from "./private-network";
 import { WorkloadService } from "./workload-service";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface ApiServiceProps {
   readonly network: PrivateNetwork;
   /** Where predictions are stored; the API waits for it to be healthy. */
   readonly database: PostgresService;
-  /** @default 8080 */
+  /** @default WEEK_DEFAULTS.api.hostPort */
   readonly hostPort?: number;
-  /** @default 512 */
+  /** @default WEEK_DEFAULTS.api.memoryMiB */
   readonly memoryMiB?: number;
   /** What the image trains on (week.config.json `model`). @default - the sample, course pipeline */
   readonly model?: ModelConfig;
@@ -36,8 +37,8 @@ export class ApiService extends Construct {
       source: path.join(WORKLOADS, "api"),
       alias: "api",
       containerPort: API_PORT,
-      hostPort: props.hostPort ?? 8080,
-      memoryMiB: props.memoryMiB ?? 512,
+      hostPort: props.hostPort ?? WEEK_DEFAULTS.api.hostPort,
+      memoryMiB: props.memoryMiB ?? WEEK_DEFAULTS.api.memoryMiB,
       healthPath: "/health",
       env: [props.database.urlEnv],
       dependsOn: [props.database.service],

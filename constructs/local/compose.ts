@@ -11,6 +11,7 @@ import type { IConstruct } from "constructs";
 import { Document } from "yaml";
 import { LOG_DRIVER, LOG_OPTIONS, RESTART_POLICY, type EnvPart, type LocalService, type ServiceEnv, type ServiceHealthcheck } from "./local-service";
 import { ServiceContainer } from "./service-container";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export type ComposeService = Record<string, unknown>;
 
@@ -23,7 +24,7 @@ export interface ComposeDocument {
 export interface ComposeOptions {
   /** Folder the Compose file is written in; paths are made relative to it. */
   readonly root: string;
-  /** Key of the week's one network. @default week */
+  /** Key of the week's one network. @default WEEK_DEFAULTS.network.name */
   readonly network?: string;
 }
 
@@ -127,7 +128,7 @@ export function composeService(
     ...composeVolumes(service, options.root),
     ...composeHealthcheck(service.healthcheck),
     logging: { driver: LOG_DRIVER, options: { ...LOG_OPTIONS } },
-    networks: { [options.network ?? "week"]: { aliases: [service.name] } },
+    networks: { [options.network ?? WEEK_DEFAULTS.network.name]: { aliases: [service.name] } },
     ...composeDependsOn(service),
     ...(suppressions.length > 0 ? { "x-week-suppress": suppressions.map((s) => ({ rule: s.ruleId, reason: s.reason })) } : {}),
   };
@@ -140,7 +141,7 @@ export function localServices(scope: IConstruct): ServiceContainer[] {
 
 /** The Compose document of the week: every local service, one network, the named volumes. */
 export function composeDocument(services: readonly ServiceContainer[], options: ComposeOptions): ComposeDocument {
-  const network = options.network ?? "week";
+  const network = options.network ?? WEEK_DEFAULTS.network.name;
   const names = new Set(services.map((s) => s.description.name));
   for (const s of services) {
     for (const dep of s.description.dependsOn ?? []) {

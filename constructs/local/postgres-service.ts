@@ -11,28 +11,29 @@ import { terraformEnvValue, type RuntimeValue, type ServiceEnv } from "./local-s
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 import { readDatabaseEnv } from "./database-env";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface PostgresServiceProps {
   readonly network: PrivateNetwork;
   /**
    * Official image, pinned.
-   * @default postgres:17.6-bookworm
+   * @default WEEK_DEFAULTS.database.image
    */
   readonly image?: string;
-  /** @default 5432 */
+  /** @default WEEK_DEFAULTS.database.hostPort */
   readonly hostPort?: number;
-  /** @default 512 */
+  /** @default WEEK_DEFAULTS.database.memoryMiB */
   readonly memoryMiB?: number;
   /**
    * User and database written to a new `database.env`; an existing file wins.
-   * @default week
+   * @default WEEK_DEFAULTS.database.user
    */
   readonly user?: string;
-  /** @default week */
+  /** @default WEEK_DEFAULTS.database.database */
   readonly database?: string;
   /**
    * Refuse to destroy the data volume.
-   * @default true
+   * @default WEEK_DEFAULTS.database.protectVolume
    */
   readonly protectVolume?: boolean;
   /**
@@ -82,7 +83,7 @@ export class PostgresService extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresServiceProps) {
     super(scope, id);
-    const imageRef = props.image ?? "postgres:17.6-bookworm";
+    const imageRef = props.image ?? WEEK_DEFAULTS.database.image;
     const envFile = fromStackDir(props.envFile ?? "database.env");
     const initScripts =
       props.initScripts ??
@@ -96,8 +97,8 @@ export class PostgresService extends Construct {
     // database.env is read at plan time as Compose reads it, or refused (see database-env.ts).
     const env = readDatabaseEnv(this, {
       path: envFile,
-      user: props.user ?? "week",
-      database: props.database ?? "week",
+      user: props.user ?? WEEK_DEFAULTS.database.user,
+      database: props.database ?? WEEK_DEFAULTS.database.database,
       generatedPassword: `${generated.terraformResourceType}.${generated.friendlyUniqueId}.result`,
     });
     const envPath = env.path;
@@ -129,9 +130,9 @@ export class PostgresService extends Construct {
     this.volume = new Volume(this, "data", {
       name: DATA_VOLUME,
       labels: [{ label: "course", value: "week" }],
-      lifecycle: { preventDestroy: props.protectVolume ?? true },
+      lifecycle: { preventDestroy: props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume },
     });
-    if (!(props.protectVolume ?? true)) {
+    if (!(props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume)) {
       suppress(this.volume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
     }
     const image = new Image(this, "image", { name: imageRef, keepLocally: true });
@@ -155,8 +156,8 @@ export class PostgresService extends Construct {
       network: props.network,
       alias: "database",
       image: { terraform: image.imageId, pull: imageRef },
-      ports: [{ container: 5432, host: props.hostPort ?? 5432 }],
-      memoryMiB: props.memoryMiB ?? 512,
+      ports: [{ container: 5432, host: props.hostPort ?? WEEK_DEFAULTS.database.hostPort }],
+      memoryMiB: props.memoryMiB ?? WEEK_DEFAULTS.database.memoryMiB,
       envFile: { path: props.envFile ?? "database.env", values: [user, password, database] },
       volumes: [{ name: DATA_VOLUME, terraformName: this.volume.name, target: postgresDataPath(imageRef) }],
       files: initScripts.map((file) => ({ source: file, target: `/docker-entrypoint-initdb.d/${path.basename(file)}` })),

@@ -1,15 +1,16 @@
 import { Construct } from "constructs";
 import { Network } from "@cdktf/provider-docker/lib/network";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface PrivateNetworkProps {
   /**
    * Network name, also the prefix of the week's container names.
-   * @default week
+   * @default WEEK_DEFAULTS.network.name
    */
   readonly name?: string;
   /**
    * Publish host ports on every interface instead of loopback only.
-   * @default false
+   * @default WEEK_DEFAULTS.network.publishOnAllInterfaces
    */
   readonly publishOnAllInterfaces?: boolean;
 }
@@ -25,8 +26,8 @@ export class PrivateNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps = {}) {
     super(scope, id);
-    this.name = props.name ?? "week";
-    this.publishAddress = (props.publishOnAllInterfaces ?? false) ? "0.0.0.0" : "127.0.0.1";
+    this.name = props.name ?? WEEK_DEFAULTS.network.name;
+    this.publishAddress = (props.publishOnAllInterfaces ?? WEEK_DEFAULTS.network.publishOnAllInterfaces) ? "0.0.0.0" : "127.0.0.1";
     this.network = new Network(this, "network", {
       name: this.name,
       driver: "bridge",

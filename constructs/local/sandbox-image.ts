@@ -4,16 +4,17 @@ import { Image } from "@cdktf/provider-docker/lib/image";
 import { WORKLOADS } from "../paths";
 import { BuildContext } from "../shared/build-context";
 import { gitRepositoryUrlProblem, maskUrl } from "../../config/names";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface SandboxImageProps {
   /**
    * Pinned Ubuntu base. Tests substitute a local stand-in through the BASE_IMAGE build argument.
-   * @default ubuntu:24.04
+   * @default WEEK_DEFAULTS.sandbox.baseImage
    */
   readonly baseImage?: string;
   /**
    * Non-root user that runs Jupyter.
-   * @default student
+   * @default WEEK_DEFAULTS.sandbox.user
    */
   readonly user?: string;
   /** git user.name of that user. */
@@ -28,14 +29,14 @@ export interface SandboxImageProps {
   /**
    * TP1 bonus: a Python 3.8 virtual environment with TensorFlow and scikit-learn,
    * registered as a Jupyter kernel.
-   * @default false
+   * @default WEEK_DEFAULTS.sandbox.deepLearningKernel
    */
   readonly deepLearningKernel?: boolean;
-  /** @default 3.8 */
+  /** @default WEEK_DEFAULTS.sandbox.deepLearningPythonVersion */
   readonly deepLearningPythonVersion?: string;
-  /** @default 2.13.1 */
+  /** @default WEEK_DEFAULTS.sandbox.tensorflowVersion */
   readonly tensorflowVersion?: string;
-  /** @default 1.3.2 */
+  /** @default WEEK_DEFAULTS.sandbox.scikitLearnVersion */
   readonly scikitLearnVersion?: string;
   /**
    * Folder holding requirements.lock, entrypoint.sh and jupyter_server_config.py.
@@ -57,11 +58,11 @@ function envValue(value: string): string {
 
 /** The TP1 Dockerfile, rendered from typed props. */
 export function renderSandboxDockerfile(props: SandboxImageProps): string {
-  const user = props.user ?? "student";
+  const user = props.user ?? WEEK_DEFAULTS.sandbox.user;
   const home = `/home/${user}`;
   const lines = [
     "# The TP1 data-science sandbox, rendered by constructs/local/sandbox-image.ts: edit the props, not this file.",
-    `ARG BASE_IMAGE=${props.baseImage ?? "ubuntu:24.04"}`,
+    `ARG BASE_IMAGE=${props.baseImage ?? WEEK_DEFAULTS.sandbox.baseImage}`,
     "FROM ${BASE_IMAGE}",
     "",
     "# Settings first: they cost nothing here, while each step after the large layers copies the",
@@ -93,8 +94,8 @@ export function renderSandboxDockerfile(props: SandboxImageProps): string {
     " && rm /tmp/requirements.lock",
     "USER root",
   ];
-  if (props.deepLearningKernel ?? false) {
-    const py = props.deepLearningPythonVersion ?? "3.8";
+  if (props.deepLearningKernel ?? WEEK_DEFAULTS.sandbox.deepLearningKernel) {
+    const py = props.deepLearningPythonVersion ?? WEEK_DEFAULTS.sandbox.deepLearningPythonVersion;
     lines.push(
       "",
       `# TP1 bonus: Python ${py} with TensorFlow and scikit-learn, as the "deep-learning" ipykernel.`,
@@ -102,7 +103,7 @@ export function renderSandboxDockerfile(props: SandboxImageProps): string {
       `RUN pip install --no-cache-dir uv==${UV_VERSION} \\`,
       ` && uv python install ${py} \\`,
       ` && uv venv --python ${py} /opt/deep-learning \\`,
-      ` && uv pip install --no-cache --python /opt/deep-learning/bin/python tensorflow==${props.tensorflowVersion ?? "2.13.1"} scikit-learn==${props.scikitLearnVersion ?? "1.3.2"} ipykernel==${DL_KERNEL_IPYKERNEL} \\`,
+      ` && uv pip install --no-cache --python /opt/deep-learning/bin/python tensorflow==${props.tensorflowVersion ?? WEEK_DEFAULTS.sandbox.tensorflowVersion} scikit-learn==${props.scikitLearnVersion ?? WEEK_DEFAULTS.sandbox.scikitLearnVersion} ipykernel==${DL_KERNEL_IPYKERNEL} \\`,
       ` && /opt/deep-learning/bin/python -m ipykernel install --prefix ${SANDBOX_VENV} --name deep-learning --display-name "Python ${py} (deep learning)" \\`,
       " && pip uninstall -y uv",
     );
@@ -149,7 +150,7 @@ export class SandboxImage extends Construct {
     if (props.user === "root") {
       throw new Error(`${this.node.path}: user must not be root, got "root"`);
     }
-    this.user = props.user ?? "student";
+    this.user = props.user ?? WEEK_DEFAULTS.sandbox.user;
     this.workspace = `/home/${this.user}/workspace`;
     this.dockerfile = renderSandboxDockerfile(props);
     this.context = new BuildContext(this, "context", {

@@ -7,19 +7,20 @@ import { runtimeEnv, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { SANDBOX_PORT, SandboxImage, type SandboxImageProps } from "./sandbox-image";
 import { ServiceContainer } from "./service-container";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 /** The notebooks' named volume. */
 const WORKSPACE_VOLUME = "workspace-data";
 
 export interface SandboxProps extends SandboxImageProps {
   readonly network: PrivateNetwork;
-  /** @default 8000 */
+  /** @default WEEK_DEFAULTS.sandbox.hostPort */
   readonly hostPort?: number;
-  /** @default 4096 */
+  /** @default WEEK_DEFAULTS.sandbox.memoryMiB */
   readonly memoryMiB?: number;
   /**
    * Refuse to destroy the notebooks' volume.
-   * @default true
+   * @default WEEK_DEFAULTS.database.protectVolume
    */
   readonly protectVolume?: boolean;
   /**
@@ -76,9 +77,9 @@ export class Sandbox extends Construct {
     this.workspaceVolume = new Volume(this, "workspace", {
       name: WORKSPACE_VOLUME,
       labels: [{ label: "course", value: "week" }],
-      lifecycle: { preventDestroy: props.protectVolume ?? true },
+      lifecycle: { preventDestroy: props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume },
     });
-    if (!(props.protectVolume ?? true)) {
+    if (!(props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume)) {
       suppress(this.workspaceVolume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
     }
     this.service = new ServiceContainer(this, "service", {
@@ -89,10 +90,10 @@ export class Sandbox extends Construct {
         build: { context: this.image.context.source, dockerfile: "Dockerfile", rendered: this.image.dockerfile },
       },
       ports: [
-        { container: SANDBOX_PORT, host: props.hostPort ?? SANDBOX_PORT },
+        { container: SANDBOX_PORT, host: props.hostPort ?? WEEK_DEFAULTS.sandbox.hostPort },
         ...(props.extraPorts ?? []).map((p) => ({ container: p.containerPort, host: p.hostPort })),
       ],
-      memoryMiB: props.memoryMiB ?? 4096,
+      memoryMiB: props.memoryMiB ?? WEEK_DEFAULTS.sandbox.memoryMiB,
       env: [
         runtimeEnv("JUPYTER_TOKEN", {
           variable: "JUPYTER_TOKEN",

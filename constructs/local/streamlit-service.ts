@@ -5,14 +5,15 @@ import { literalEnv } from "./local-service";
 import type { ApiService } from "./api-service";
 import type { PrivateNetwork } from "./private-network";
 import { WorkloadService } from "./workload-service";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface StreamlitServiceProps {
   readonly network: PrivateNetwork;
   /** The API the app asks for predictions. */
   readonly api: ApiService;
-  /** @default 8501 */
+  /** @default WEEK_DEFAULTS.streamlit.hostPort */
   readonly hostPort?: number;
-  /** @default 512 */
+  /** @default WEEK_DEFAULTS.streamlit.memoryMiB */
   readonly memoryMiB?: number;
 }
 
@@ -30,8 +31,8 @@ export class StreamlitService extends Construct {
       source: path.join(WORKLOADS, "streamlit"),
       alias: "streamlit",
       containerPort: STREAMLIT_PORT,
-      hostPort: props.hostPort ?? STREAMLIT_PORT,
-      memoryMiB: props.memoryMiB ?? 512,
+      hostPort: props.hostPort ?? WEEK_DEFAULTS.streamlit.hostPort,
+      memoryMiB: props.memoryMiB ?? WEEK_DEFAULTS.streamlit.memoryMiB,
       healthPath: "/_stcore/health",
       env: [literalEnv("API_URL", props.api.internalUrl)],
       dependsOn: [props.api.workload.service],

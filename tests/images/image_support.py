@@ -42,6 +42,20 @@ NAME_PREFIX = os.environ.get("IMAGE_TEST_NAME_PREFIX", "week-it")
 COURSE_REPO = "course-notebooks"  # the bare repository the sandbox clones
 DEBIAN_STANDIN = "week-local/debian:bookworm"
 PYTHON_STANDIN = "week-local/python:3.11-slim-bookworm"
+# TP4: the course keeps the image Heroku runs under 500 MB, the whole image (base included), as
+# `docker image inspect` counts it: uncompressed, so stricter than what the registry stores
+HEROKU_IMAGE_LIMIT_BYTES = 500 * 10**6
+
+
+def heroku_size_problem(tag: str, size_bytes: int, base: str, base_size_bytes: int) -> str | None:
+    """Why an image is too big for TP4's Heroku limit, or None when it fits."""
+    if size_bytes <= HEROKU_IMAGE_LIMIT_BYTES:
+        return None
+    return (
+        f"{tag} is {size_bytes / 1e6:.0f} MB whole, over Heroku's "
+        f"{HEROKU_IMAGE_LIMIT_BYTES / 1e6:.0f} MB (TP4), of which {base_size_bytes / 1e6:.0f} MB "
+        f"are its base {base}"
+    )
 
 
 @dataclass(frozen=True)

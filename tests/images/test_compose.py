@@ -1,13 +1,17 @@
-"""The course's docker-compose.yml on a real engine with Debian's docker-compose (1.29): `config`
-accepts it, `up` brings the four services to healthy, `down` keeps the volumes, and `up` again
-finds the data.
+"""The course's docker-compose.yml on a real engine with Debian's docker-compose (1.29): the
+commands of docs/course.md bring the four services to healthy as they are written there,
+`config` accepts the file, `down` keeps the volumes, and `up` again finds the data.
 
-The project is the committed file beside a link to lambdas-src and a database.env the test writes
-(mode 0600, as `npm run database-env` does), with JUPYTER_TOKEN from the environment, as the
-README tells a student. What changes, and how:
-  - images: an override file (docker-compose.standin.yml) gives each service an `image:` -- the
+The commands are the fenced block after the `week:compose-commands` marker of docs/course.md,
+run by bash in a project folder holding the committed file and a link to lambdas-src (the doc and
+the test cannot drift: __tests__/course-doc.test.ts checks the same block without Docker). They
+write database.env and export JUPYTER_TOKEN themselves. What the test changes, and how:
+  - `docker compose` is answered by a `docker` shim first on the PATH, which runs Debian's
+    `docker-compose` 1.29 with the project name, the committed file plus an override, and
+    `--no-build` for `--build`;
+  - images: the override (docker-compose.standin.yml) gives each service an `image:` -- the
     PostgreSQL stand-in for `database`, the images the image tests built from the synthesised
-    contexts for the three others -- and `up --no-build` uses them (no registry here);
+    contexts for the three others (no registry here: `--build` would pull the bases);
   - host ports: the test's copy publishes on free loopback ports instead of 5432/8000/8080/8501
     (other people's services use those on a shared machine): only the host port of each
     `127.0.0.1:HOST:CONTAINER/tcp` entry is rewritten; an override cannot replace a port list
@@ -22,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -48,8 +51,47 @@ if TYPE_CHECKING:
     from conftest import Builds, Report
 
 SERVICES = ("database", "sandbox", "api", "streamlit")
+COURSE_DOC = ROOT / "docs" / "course.md"
+COMMANDS_MARKER = "<!-- week:compose-commands"
+JUPYTER_LINK = re.compile(r"^Jupyter: http://127\.0\.0\.1:8000/tree\?token=(\S+)$", re.M)
 HEALTHY_TIMEOUT_S = 300
 PORT = re.compile(r"^(\s*- )127\.0\.0\.1:(\d+):(\d+)/tcp$", re.M)
+
+
+def course_commands() -> str:
+    """The Compose commands of docs/course.md: the ```sh block after the marker, as written."""
+    text = COURSE_DOC.read_text()
+    if text.count(COMMANDS_MARKER) != 1:
+        raise ImageTestError(f"{COURSE_DOC} must hold one {COMMANDS_MARKER} marker")
+    after = text.split(COMMANDS_MARKER, 1)[1]
+    block = re.search(r"^```sh\n(.*?)^```$", after, re.M | re.S)
+    if block is None:
+        raise ImageTestError(f"no ```sh block after {COMMANDS_MARKER} in {COURSE_DOC}")
+    return block.group(1)
+
+
+def compose_shim(directory: Path, project: str, files: list[str]) -> Path:
+    """A folder holding `docker`: `docker compose ARGS` runs docker-compose 1.29 on the test's
+    files with --no-build for --build; any other `docker` command is the real one."""
+    real_docker = shutil.which("docker")
+    if real_docker is None:
+        raise ImageTestError("docker is not on the PATH")
+    bin_dir = directory / "bin"
+    bin_dir.mkdir()
+    file_args = " ".join(f"-f {f}" for f in files)
+    shim = bin_dir / "docker"
+    shim.write_text(
+        "#!/usr/bin/env bash\n"
+        'if [[ "${1:-}" == compose ]]; then\n'
+        "  shift\n"
+        "  args=()\n"
+        '  for a in "$@"; do [[ $a == --build ]] && a=--no-build; args+=("$a"); done\n'
+        f'  exec docker-compose -p {project} {file_args} "${{args[@]}}"\n'
+        "fi\n"
+        f'exec {real_docker} "$@"\n'
+    )
+    shim.chmod(0o755)
+    return bin_dir
 
 
 @dataclass
@@ -59,7 +101,8 @@ class ComposeProject:
     env: dict[str, str]
     files: list[str]
     host_ports: list[int]  # the free ports the test's copy publishes on
-    database_env: dict[str, str]
+    database_env: dict[str, str]  # what the course's commands wrote to database.env
+    bin_dir: Path  # the `docker` shim
 
     def compose(self, *args: str, timeout: float = 600, check: bool = True) -> str:
         cmd = ["docker-compose", "-p", self.name, *[a for f in self.files for a in ("-f", f)]]
@@ -132,14 +175,6 @@ def project(
 
     (directory / "docker-compose.yml").write_text(PORT.sub(local_port, text))
     (directory / "lambdas-src").symlink_to(ROOT / "lambdas-src")
-    database_env = {
-        "POSTGRES_USER": "week",
-        "POSTGRES_PASSWORD": secrets.token_hex(24),
-        "POSTGRES_DB": "week",
-    }
-    env_file = directory / "database.env"
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in database_env.items()))
-    env_file.chmod(0o600)
     labels = {RUN_LABEL: run_id, OWNER_LABEL: str(os.getpid())}
     override = {
         "services": {
@@ -155,18 +190,56 @@ def project(
     # JSON is YAML: the override needs no YAML library in the test venv
     (directory / "docker-compose.standin.yml").write_text(json.dumps(override, indent=2))
     name = re.sub(r"[^a-z0-9_-]", "-", f"{NAME_PREFIX}-compose-{run_id}".lower())
+    files = ["docker-compose.yml", "docker-compose.standin.yml"]
     p = ComposeProject(
         dir=directory,
         name=name,
-        env={"JUPYTER_TOKEN": f"compose-{secrets.token_hex(16)}", "GIT_TOKEN": ""},
-        files=["docker-compose.yml", "docker-compose.standin.yml"],
+        env={"GIT_TOKEN": ""},
+        files=files,
         host_ports=ports,
-        database_env=database_env,
+        database_env={},
+        bin_dir=compose_shim(directory, name, files),
     )
     try:
         yield p
     finally:
-        p.compose("down", "-v", "--remove-orphans", timeout=300, check=False)
+        # `down` needs each required variable set, to anything: the course's commands may have
+        # stopped half-way, before the token or database.env existed
+        placeholders = dict.fromkeys(
+            ("JUPYTER_TOKEN", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"), "-"
+        )
+        cmd = ["docker-compose", "-p", name, *[a for f in files for a in ("-f", f)]]
+        cmd += ["down", "-v", "--remove-orphans"]
+        run(cmd, timeout=300, check=False, env={**placeholders, **p.env}, cwd=directory)
+
+
+def test_the_course_commands_as_written_bring_the_week_up(
+    project: ComposeProject, say: Callable[[str], None], report: Report
+) -> None:
+    t0 = time.monotonic()
+    done = run(
+        ["bash", "--norc", "-euo", "pipefail", "-c", course_commands()],
+        timeout=900,
+        env={"PATH": f"{project.bin_dir}:{os.environ['PATH']}", "JUPYTER_TOKEN": ""},
+        cwd=project.dir,
+    )
+    env_file = project.dir / "database.env"
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    for line in env_file.read_text().splitlines():
+        key, _, value = line.partition("=")
+        project.database_env[key] = value
+    assert sorted(project.database_env) == ["POSTGRES_DB", "POSTGRES_PASSWORD", "POSTGRES_USER"]
+    link = JUPYTER_LINK.search(done.stdout)
+    assert link is not None, done.stdout
+    project.env["JUPYTER_TOKEN"] = link.group(1)
+    project.wait_healthy(say)
+    report.notes.append(
+        f"docs/course.md's Compose commands: four services healthy in {time.monotonic() - t0:.0f} s"
+    )
+    jupyter = f"http://127.0.0.1:{published_port(project, 'sandbox', 8000)}/api/status"
+    with httpx.Client(trust_env=False, timeout=30) as client:
+        assert client.get(jupyter, params={"token": link.group(1)}).status_code == 200
+        assert client.get(jupyter).status_code == 403
 
 
 def test_docker_compose_config_accepts_the_file_as_a_student_runs_it(
@@ -222,10 +295,14 @@ def test_up_brings_the_four_services_to_healthy_and_down_keeps_the_volumes(
     assert int(project.psql("select count(*) from students")) == 5  # init SQL ran once
 
 
-def api_port(project: ComposeProject) -> int:
-    """The API's host port, as Compose published it."""
-    out = project.compose("port", "api", "8000", timeout=60).strip()
+def published_port(project: ComposeProject, service: str, port: int) -> int:
+    """The host port of a service's container port, as Compose published it."""
+    out = project.compose("port", service, str(port), timeout=60).strip()
     return int(out.rsplit(":", 1)[1])
+
+
+def api_port(project: ComposeProject) -> int:
+    return published_port(project, "api", 8000)
 
 
 def test_compose_builds_the_same_images_as_the_stack_from_the_same_contexts(

@@ -17,7 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from image_support import PYTHON_STANDIN, ROOT, docker, index_build_args, load_stack, run
+from image_support import (
+    PYTHON_STANDIN,
+    ROOT,
+    docker,
+    heroku_size_problem,
+    index_build_args,
+    inspect,
+    load_stack,
+    run,
+)
 
 CLASSES = ["hate_speech", "neither", "offensive_language"]
 
@@ -144,3 +153,12 @@ def test_the_api_image_trains_on_the_course_file_and_serves_its_classes(
         timeout=120,
     )
     assert "week-training.csv" not in absent  # the data stays in the builder stage
+
+
+def test_the_api_image_on_the_course_file_whole_fits_tp4s_500_mb(course_api_image: str) -> None:
+    """The whole image, base included: the course's data must not push it over Heroku's limit."""
+    tag = course_api_image.split("\n", 1)[0]
+    image, base = inspect("image", tag), inspect("image", PYTHON_STANDIN)
+    assert image is not None and base is not None
+    problem = heroku_size_problem(tag, int(image["Size"]), PYTHON_STANDIN, int(base["Size"]))
+    assert problem is None, problem

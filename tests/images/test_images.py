@@ -29,6 +29,7 @@ from image_support import (
     ImageTestError,
     default_base_image,
     docker,
+    heroku_size_problem,
     inspect,
     labels,
     run,
@@ -124,6 +125,26 @@ def test_image_builds_from_the_synthesised_context_on_the_stand_in_base(
     built = builds.get(role)
     assert built.image_id
     assert built.size_bytes > built.base_size_bytes
+
+
+def test_the_heroku_limit_counts_the_whole_image_not_what_lies_above_its_base() -> None:
+    # 360 MB above a 150 MB base: small above the base, over the limit as a whole
+    problem = heroku_size_problem("week-api:x", 510 * 10**6, "python:3.11-slim", 150 * 10**6)
+    assert problem == (
+        "week-api:x is 510 MB whole, over Heroku's 500 MB (TP4), "
+        "of which 150 MB are its base python:3.11-slim"
+    )
+    assert heroku_size_problem("week-api:x", 500 * 10**6, "python:3.11-slim", 150 * 10**6) is None
+
+
+@pytest.mark.parametrize("role", ["api", "streamlit"])
+def test_the_heroku_images_whole_fit_tp4s_500_mb(builds: Builds, role: str) -> None:
+    """The whole image, base included (not only what the Dockerfile adds above it)."""
+    built = builds.get(role)
+    problem = heroku_size_problem(
+        built.spec.tag, built.size_bytes, built.base, built.base_size_bytes
+    )
+    assert problem is None, problem
 
 
 # ================================================================================ sandbox

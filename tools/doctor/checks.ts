@@ -6,10 +6,14 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import * as semver from "semver";
-import { loadWeekConfig, WeekConfigError } from "../../config/load";
+import { loadWeekConfig, weekConfigPath, WeekConfigError } from "../../config/load";
 import type { WeekConfig } from "../../config/schema";
+import { PROJECT_ROOT } from "../../constructs/paths";
+import { containerOfTerraform } from "../../policies/container";
+import { synthCheckout, type JsonObject } from "../review/synth-output";
 
 export type Target = "local" | "heroku" | "gcp";
 export const TARGETS: readonly Target[] = ["local", "heroku", "gcp"];
@@ -33,6 +37,11 @@ export interface DoctorContext {
   readonly targets: readonly Target[];
   /** @default process.versions.node */
   readonly nodeVersion?: string;
+  /**
+   * The local stack's synthesised Terraform JSON, whose containers' host ports are checked.
+   * @default - synthLocalStack: a synth of this checkout with the context's configuration
+   */
+  readonly localStack?: (ctx: DoctorContext) => JsonObject;
 }
 
 /** The Terraform registry's discovery document; a short timeout, since a firewall drops rather than refuses. */
@@ -143,21 +152,40 @@ export function checkDocker(ctx: DoctorContext): CheckResult & { rootDir?: strin
   return { ...ok(name, `engine ${result.stdout.trim()} answers`), rootDir };
 }
 
-interface PortNeed {
-  readonly setting: string;
-  readonly port: number;
+/** A host port the local stack publishes, as its synthesised `docker_container` says. */
+export interface PublishedPort {
   readonly container: string;
+  readonly port: number;
+  /** The host address it binds. */
+  readonly ip: string;
 }
 
-function portsOf(config: WeekConfig): PortNeed[] {
-  const prefix = config.network.name;
-  const needs: PortNeed[] = [
-    { setting: "sandbox.hostPort", port: config.sandbox.hostPort, container: `${prefix}-sandbox` },
-    { setting: "database.hostPort", port: config.database.hostPort, container: `${prefix}-database` },
-    { setting: "api.hostPort", port: config.api.hostPort, container: `${prefix}-api` },
-  ];
-  if (config.streamlit.enabled) needs.push({ setting: "streamlit.hostPort", port: config.streamlit.hostPort, container: `${prefix}-streamlit` });
-  return needs;
+/** Every host port of the synthesised local stack's containers (read through the policies' reader of a container). */
+export function publishedPorts(doc: JsonObject): PublishedPort[] {
+  const containers = ((doc.resource as JsonObject | undefined)?.docker_container ?? {}) as Record<string, JsonObject>;
+  return Object.entries(containers).flatMap(([id, config]) => {
+    const spec = containerOfTerraform(id, config);
+    const container = typeof config.name === "string" ? config.name : id;
+    if (!Array.isArray(spec.ports)) throw new Error(`the synthesised ${id} has ports the doctor cannot read, got ${JSON.stringify(spec.ports)}`);
+    return spec.ports.map((p) => {
+      if (typeof p.external !== "number") throw new Error(`the synthesised ${container} publishes a host port the doctor cannot read, got ${JSON.stringify(p.external)}`);
+      return { container, port: p.external, ip: typeof p.ip === "string" ? p.ip : "0.0.0.0" };
+    });
+  });
+}
+
+/** The local stack as this checkout synthesises it with the context's configuration, in a temporary folder. */
+export function synthLocalStack(ctx: DoctorContext): JsonObject {
+  const file = weekConfigPath(ctx.env, ctx.root);
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "week-doctor-"));
+  try {
+    const stacks = synthCheckout({ cwd: PROJECT_ROOT, configFile: fs.existsSync(file) ? file : undefined, outdir });
+    const local = stacks.find((s) => s.name === "local");
+    if (local === undefined) throw new Error("synth wrote no local stack");
+    return local.doc;
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 function portFree(host: string, port: number): Promise<boolean> {
@@ -168,22 +196,27 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-export async function checkPorts(ctx: DoctorContext, config: WeekConfig, dockerAnswers: boolean): Promise<CheckResult> {
-  const host = config.network.publishOnAllInterfaces ? "0.0.0.0" : "127.0.0.1";
+/** The host ports the synthesised local stack publishes are free, or held by the week's own containers. */
+export async function checkPorts(ctx: DoctorContext, localStack: JsonObject, dockerAnswers: boolean): Promise<CheckResult> {
+  const ports = publishedPorts(localStack);
   const published = dockerAnswers ? run(ctx, "docker", ["ps", "--format", "{{.Names}}\t{{.Ports}}"]).stdout : "";
-  const busy: string[] = [];
+  const busy: PublishedPort[] = [];
   const ours: string[] = [];
-  for (const need of portsOf(config)) {
-    if (await portFree(host, need.port)) continue;
+  for (const need of ports) {
+    if (await portFree(need.ip, need.port)) continue;
     const line = published.split("\n").find((l) => l.startsWith(`${need.container}\t`) && new RegExp(`:${need.port}->`).test(l));
     if (line !== undefined) ours.push(`${need.port} (${need.container}, deployed)`);
-    else busy.push(`${need.setting} ${need.port}`);
+    else busy.push(need);
   }
-  const all = portsOf(config).map((n) => n.port).join(", ");
+  const hosts = [...new Set(ports.map((p) => p.ip))].join(", ");
   if (busy.length > 0) {
-    return fail("ports", `in use on ${host}: ${busy.join(", ")}`, `stop what listens there (\`ss -ltnp\` or \`lsof -i :PORT\` shows it), or set another port in week.config.json (${busy.map((b) => b.split(" ")[0]).join(", ")})`);
+    return fail(
+      "ports",
+      `in use: ${busy.map((b) => `${b.ip}:${b.port} (for ${b.container})`).join(", ")}`,
+      `stop what listens there (\`ss -ltnp\` or \`lsof -i :PORT\` shows it), or give ${busy.map((b) => b.container).join(", ")} another hostPort in week.config.json`,
+    );
   }
-  return ok("ports", `${all} free on ${host}${ours.length > 0 ? `, or held by the week itself: ${ours.join(", ")}` : ""}`);
+  return ok("ports", `${ports.map((p) => p.port).join(", ")} free on ${hosts}${ours.length > 0 ? `, or held by the week itself: ${ours.join(", ")}` : ""}`);
 }
 
 export function checkDatabaseEnv(ctx: DoctorContext): CheckResult {
@@ -278,7 +311,15 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
     results.push(line);
   }
   if (ctx.targets.includes("local")) {
-    if (config !== undefined) results.push(await checkPorts(ctx, config, dockerAnswers));
+    if (config !== undefined) {
+      let localStack: JsonObject | undefined;
+      try {
+        localStack = (ctx.localStack ?? synthLocalStack)(ctx);
+      } catch (error) {
+        results.push(fail("ports", `the host ports are read from the synthesised local stack, and synth failed: ${(error as Error).message}`, "run npm run synth and fix what it says"));
+      }
+      if (localStack !== undefined) results.push(await checkPorts(ctx, localStack, dockerAnswers));
+    }
     results.push(checkDatabaseEnv(ctx));
     results.push(checkJupyterToken(ctx));
   }
