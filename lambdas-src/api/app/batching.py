@@ -12,6 +12,9 @@ at once (one waits for its INSERT while the next is classified).
 The `stored` guarantee is the same as without batching: a request is answered `stored: true`
 only after the transaction holding its row committed; `stored: false` when the database is down;
 a database busy past the bounded wait is a 503 for every request of the batch.
+
+Why ours: a generic batcher knows neither the one-INSERT-per-batch nor that `stored: true`
+waits for the commit; this is one asyncio task and a semaphore (measured 3.9x to 7.2x req/s).
 """
 
 from __future__ import annotations

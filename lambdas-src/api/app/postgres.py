@@ -6,7 +6,8 @@ connection so that WEB_CONCURRENCY processes together stay below the server's ma
 minus its reserved slots (and 2 left for psql and backups); each is checked before it is lent
 (`ConnectionPool.check_connection`), so one the server closed is replaced, not handed out.
 Each connection sets `statement_timeout` and `lock_timeout` (DB_STATEMENT_TIMEOUT_S,
-DB_LOCK_TIMEOUT_S): a statement or lock that waits longer is cancelled by the server.
+DB_LOCK_TIMEOUT_S): a statement or lock that waits longer is cancelled by the server; and
+`synchronous_commit` back on where the server turned it off (a commit answered is durable).
 
 Busy or down: the pool opens connections in its own threads and only says "no connection in
 time", so every attempt's outcome is recorded here (`_Attempts`). A request waits for a connection
@@ -178,6 +179,12 @@ class PostgresRepository(SqlRepository):
             "SELECT set_config('statement_timeout', %s, false),"
             " set_config('lock_timeout', %s, false)",
             (str(self._statement_timeout_ms), str(self._lock_timeout_ms)),
+        )
+        # `stored: true` is answered after the commit: with synchronous_commit off (a server
+        # tuned for speed), a commit could vanish in a crash, so this session turns it back on
+        conn.execute(
+            "SELECT set_config('synchronous_commit', 'on', false)"
+            " WHERE current_setting('synchronous_commit') = 'off'"
         )
         if not self._schema_ready:
             with conn.transaction():

@@ -91,7 +91,7 @@ def test_a_connection_closed_by_the_server_while_idle_is_replaced(postgres_url: 
         repository.close()
 
 
-def test_connections_carry_the_statement_and_lock_timeouts(postgres_url: str) -> None:
+def test_connections_carry_the_timeouts_and_a_durable_commit(postgres_url: str) -> None:
     repository = PostgresRepository(
         postgres_url, pool_size=1, statement_timeout_s=2.5, lock_timeout_s=0.75
     )
@@ -99,9 +99,11 @@ def test_connections_carry_the_statement_and_lock_timeouts(postgres_url: str) ->
         with repository._connect() as conn:
             row = conn.execute(
                 "SELECT current_setting('statement_timeout') AS s,"
-                " current_setting('lock_timeout') AS l"
+                " current_setting('lock_timeout') AS l,"
+                " current_setting('synchronous_commit') AS c"
             ).fetchone()
-        assert row == {"s": "2500ms", "l": "750ms"}
+        # the test clusters run with synchronous_commit=off: the API's sessions turn it on
+        assert row == {"s": "2500ms", "l": "750ms", "c": "on"}
     finally:
         repository.close()
 
