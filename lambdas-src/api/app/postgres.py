@@ -42,8 +42,9 @@ from app.repository import (
 )
 
 log = logging.getLogger(__name__)
-# psycopg_pool logs every borrow at INFO; its warnings (failed connection attempts) stay
-logging.getLogger("psycopg.pool").setLevel(logging.WARNING)
+# psycopg_pool logs every borrow at INFO and every failed attempt (one every WAIT_SLICE_S while
+# the database is down or full) at WARNING: the outcomes are logged once per request instead
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 POSTGRES_DDL = """
 CREATE TABLE IF NOT EXISTS predictions (

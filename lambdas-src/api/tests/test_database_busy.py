@@ -91,6 +91,7 @@ def figures(name: str, answers: list[Answer], url: str) -> dict[str, int]:
         "5xx": sum(1 for a in answers if a.status >= 500),
         "stored_false": sum(1 for a in answers if a.status == 200 and a.body["stored"] is False),
         "lost": len(stored - table_ids(url)),
+        "slowest_ms": round(1000 * max(a.seconds for a in answers)),
     }
     print(f"\n{name}: {counts}")
     return counts
@@ -160,7 +161,7 @@ def test_slots_held_before_start_are_503_within_the_timeout_and_health_is_degrad
     counts = figures("slots held before start", answers, postgres_url)
     assert counts["right"] == counts["tried"]
     assert counts["stored_false"] == 0
-    assert max(a.seconds for a in answers if a.status == 503) < 2 * 2 + 1.5
+    assert max(a.seconds for a in answers if a.status == 503) < 2 + 1.5
     assert (health["status"], health["database"]["status"]) == ("degraded", "busy")
     assert crud.status == 503 and crud.retry_after is not None
     assert [a.status for a in after] == [200, 200, 200]
@@ -207,7 +208,7 @@ def test_a_table_locked_20_s_answers_503_within_the_pool_timeout(
     assert held_s and held_s[0] >= 19.5, held_s
     assert counts["right"] == counts["tried"]
     assert {a.status for a in answers} == {503}
-    assert max(a.seconds for a in answers) < 2 * 3 + 1.5, sorted(a.seconds for a in answers)[-3:]
+    assert max(a.seconds for a in answers) < 3 + 1.5, sorted(a.seconds for a in answers)[-3:]
     assert crud.status == 503 and crud.retry_after is not None
     assert (health["status"], health["database"]["status"]) == ("degraded", "busy")
     assert after.status == 200 and after.body["stored"] is True
