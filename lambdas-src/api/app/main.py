@@ -20,7 +20,12 @@ from app.batching import PredictionBatcher
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodyGuardMiddleware, HeadMiddleware
-from app.repository import DatabaseUnavailable, PredictionRepository, make_repository
+from app.repository import (
+    DatabaseBusy,
+    DatabaseUnavailable,
+    PredictionRepository,
+    SqliteRepository,
+)
 from app.schemas import add_model_classes
 from app.slim_model import Classifier, load_any_model
 
@@ -29,6 +34,23 @@ log = logging.getLogger("app")
 DESCRIPTION = """Classifies short English texts into the model's three classes (TP2/TP3 of the
 course week) and keeps every prediction in a database, which can be listed, corrected and
 deleted. Errors are `{"detail": "..."}`."""
+
+
+def make_repository(settings: Settings) -> PredictionRepository:
+    """SQLite without DATABASE_URL; PostgreSQL (psycopg imported only then) with it."""
+    if settings.database_url is None:
+        return SqliteRepository(settings.sqlite_path, timeout_s=settings.db_pool_timeout_s)
+    from app.postgres import PostgresRepository
+
+    return PostgresRepository(
+        settings.database_url.get_secret_value(),
+        connect_timeout_s=settings.db_connect_timeout_s,
+        pool_size=settings.db_pool_size,
+        pool_timeout_s=settings.db_pool_timeout_s,
+        processes=settings.web_concurrency,
+        statement_timeout_s=settings.statement_timeout_s,
+        lock_timeout_s=settings.lock_timeout_s,
+    )
 
 
 def create_app(
@@ -51,6 +73,8 @@ def create_app(
         try:
             repo.ensure_schema()
             log.info("database %s: ok", settings.database_display)
+        except DatabaseBusy as exc:
+            log.warning("database %s: busy (%s)", settings.database_display, exc)
         except DatabaseUnavailable as exc:
             log.warning(
                 "database %s: down (%s); predictions are not stored until it answers",

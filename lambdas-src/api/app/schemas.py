@@ -150,7 +150,7 @@ class ModelHealth(BaseModel):
 
 
 class DatabaseHealth(BaseModel):
-    status: Literal["ok", "down"]
+    status: Literal["ok", "busy", "down"]
     backend: str
 
 

@@ -1,12 +1,18 @@
-"""The HTTP server: uvicorn with httptools, and limits uvicorn does not enforce by itself.
+"""The HTTP server: uvicorn with httptools, and the limits uvicorn has no setting for.
 
-`LimitedHttpToolsProtocol` is uvicorn's httptools protocol with, per request:
+Why our code, still: uvicorn offers no header count, no head size answered 431 (its h11
+`h11_max_incomplete_event_size` answers 400, on the slower parser), no header or body read
+timeout (`timeout_keep_alive` covers idle connections only); hypercorn's `read_timeout` is per
+read (a trickle passes); granian (2.8) has a header read timeout and buffer size but no header
+count or body timeout. So, on uvicorn's httptools protocol, per request:
 - the request line and headers together at most MAX_HEADER_BYTES, and at most
   MAX_HEADER_COUNT headers: otherwise 431, then the connection is closed (bytes are counted as
   they arrive, so a 50 MB header is refused after the first MAX_HEADER_BYTES plus one read);
 - the headers complete within HEADER_TIMEOUT_S of the connection's first byte (of the request's
   first byte on a kept-alive connection), and the body within BODY_TIMEOUT_S of the headers:
   otherwise 408, then close (slow-loris senders hold no connection longer than that).
+Everything else is uvicorn's own: `data_received` is uvicorn's, so a malformed request (bad
+method, target, version, header, chunk, Content-Length) gets uvicorn's 400, logged in one line.
 uvicorn closes idle kept-alive connections after KEEP_ALIVE_TIMEOUT_S.
 
 `serve(settings, app)` runs it: one process, or WEB_CONCURRENCY processes sharing the port
@@ -17,9 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, NoReturn
 
-import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.config import Settings
@@ -52,10 +57,7 @@ def current_limits() -> HttpLimits:
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
+    """Raised in a parser callback after the refusal was answered: stops the parser."""
 
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
@@ -97,33 +99,19 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         if self._in_head:
             self._head_bytes += len(data)
-        try:
-            self._feed(data)
-        except _Refused as refused:
-            self._refuse(refused.status, refused.detail)
-            return
-        if self._in_head and self._head_bytes > self._limits.max_header_bytes + len(data):
+        super().data_received(data)  # uvicorn's: a parser error is its 400
+        if (
+            not self._refused
+            and self._in_head
+            and self._head_bytes > self._limits.max_header_bytes + len(data)
+        ):
             # still no end of headers although the limit (and this read) went past
             self._refuse(431, self._too_large())
 
-    def _feed(self, data: bytes) -> None:
-        """uvicorn's data_received, with our callbacks' refusals let through."""
-        self._unset_keepalive_if_required()
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserCallbackError as exc:
-            if isinstance(exc.__context__, _Refused):
-                raise exc.__context__ from None
-            raise
-        except httptools.HttpParserError:
-            msg = "Invalid HTTP request received."
-            self.logger.warning(msg)
-            self.send_400_response(msg)
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
+    def send_400_response(self, msg: str) -> None:
+        if self._refused:  # our callback stopped the parser after answering 431 itself
+            return
+        super().send_400_response(msg)
 
     def _too_large(self) -> str:
         return f"request headers are larger than the limit of {self._limits.max_header_bytes} bytes"
@@ -140,16 +128,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_url(self, url: bytes) -> None:
         self._counted += len(url)
         if self._counted > self._limits.max_header_bytes:
-            raise _Refused(431, self._too_large())
+            self._stop(431, self._too_large())
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
         self._counted += len(name) + len(value) + 4
         if self._header_count > self._limits.max_header_count:
-            raise _Refused(431, f"more than {self._limits.max_header_count} request headers")
+            self._stop(431, f"more than {self._limits.max_header_count} request headers")
         if self._counted > self._limits.max_header_bytes:
-            raise _Refused(431, self._too_large())
+            self._stop(431, self._too_large())
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -166,6 +154,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     # -- refusal
+    def _stop(self, status: int, detail: str) -> NoReturn:
+        """Answer `status` and close, then stop the parser (raising in a callback stops it)."""
+        self._refuse(status, detail)
+        raise _Refused(detail)
+
     def _refuse(self, status: int, detail: str) -> None:
         """Answer `status` (unless a response already started) and close the connection."""
         self._disarm()

@@ -34,7 +34,13 @@ class Settings(BaseSettings):
     # PostgreSQL connections per process (lowered at start to fit the server's max_connections),
     # and how long a request waits for a connection (SQLite: for the write lock) before a 503.
     db_pool_size: int = Field(default=5, ge=1, le=100)
-    db_pool_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # Server-side statement_timeout and lock_timeout of the API's PostgreSQL connections (unset:
+    # DB_POOL_TIMEOUT_S): a statement or lock that waits longer is a 503 "database busy". The
+    # API's statements take milliseconds; with the defaults a request waits at most 10 s for a
+    # connection plus 10 s for its statement, under the 30 s after which Heroku's router drops it.
+    db_statement_timeout_s: float | None = Field(default=None, gt=0, le=300)
+    db_lock_timeout_s: float | None = Field(default=None, gt=0, le=300)
 
     # server processes (one per core pays; the name Heroku and gunicorn use)
     web_concurrency: int = Field(default=1, ge=1, le=64)
@@ -71,6 +77,14 @@ class Settings(BaseSettings):
                 f"(or be unset for SQLite), got {mask_url(value)!r}"
             )
         return value.strip()
+
+    @property
+    def statement_timeout_s(self) -> float:
+        return self.db_statement_timeout_s or self.db_pool_timeout_s
+
+    @property
+    def lock_timeout_s(self) -> float:
+        return self.db_lock_timeout_s or self.db_pool_timeout_s
 
     @property
     def database_display(self) -> str:

@@ -6,6 +6,9 @@
 - not UTF-8 -> 400; not JSON, or nested too deep for Python's parser -> 400.
 
 A pure ASGI middleware: it reads the body once and replays it to the application.
+
+Why ours: neither uvicorn nor Starlette bounds a request body (Starlette only multipart parts),
+and FastAPI's routes, unlike Starlette's, do not answer HEAD for GET.
 """
 
 from __future__ import annotations
