@@ -11,7 +11,7 @@
  * `x-week-suppress: [{ rule: WEEK-DOCKER-002, reason: ... }]` (the renderer writes it for the
  * configuration's opt-ins). Findings and suppressions are at `compose/services/<name>`.
  */
-import { COMPOSE_RUNTIME_VALUES, containerOfCompose, hostControlFindings, limitsFindings, portFindings, type ContainerSpec } from "./container";
+import { COMPOSE_RUNTIME_VALUES, composeValue, containerOfCompose, hostControlFindings, limitsFindings, portFindings, volumeDriverProblem, type ContainerSpec } from "./container";
 import type { Json } from "./document";
 import { imageProblem, PIN_FIX } from "./image-ref";
 import { judgeDocument, type PolicyReport } from "./policy-pack";
@@ -65,11 +65,27 @@ export const composePinnedImage: PolicyRule<ComposeDocument> = {
   },
 };
 
+/** WEEK-DOCKER-004 on Compose: the services' host control, and top-level volumes whose driver options mount host paths. */
+const composeNoHostControl: PolicyRule<ComposeDocument> = {
+  id: dockerNoHostControl.id,
+  statement: dockerNoHostControl.statement,
+  check(doc): Finding[] {
+    const findings = servicesOf(doc).flatMap(({ path, service }) => hostControlFindings(containerOfCompose(path, service)));
+    const volumes = (doc !== null && typeof doc === "object" ? (doc as Json).volumes : undefined) ?? {};
+    for (const [name, volume] of Object.entries(volumes as Record<string, unknown>)) {
+      const v = (volume ?? {}) as Json;
+      const problem = volumeDriverProblem(composeValue(v.driver), v.driver_opts);
+      if (problem !== undefined) findings.push({ path: `compose/volumes/${name}`, message: problem, fix: "use Docker's local driver without options" });
+    }
+    return findings;
+  },
+};
+
 export const COMPOSE_RULES: readonly PolicyRule<ComposeDocument>[] = [
   composePinnedImage,
   containerRule(dockerLoopbackPorts, portFindings),
   containerRule(dockerContainerLimits, limitsFindings),
-  containerRule(dockerNoHostControl, hostControlFindings),
+  composeNoHostControl,
   containerRule(secretLiterals, (c) => envSecretFindings(c.path, c.env, COMPOSE_RUNTIME_VALUES)),
 ];
 

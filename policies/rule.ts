@@ -1,4 +1,8 @@
 import type { TerraformDocument } from "./document";
+import type { RuleId } from "./rule-ids";
+
+/** How a finding counts (cdk-nag's levels): an error stops synth; a warning is reported and synth goes on. */
+export type FindingLevel = "error" | "warning";
 
 /** One thing a rule found wrong, at one place of a document. */
 export interface Finding {
@@ -17,8 +21,13 @@ export interface Finding {
  * (`container.ts` works on a container described independently of the document).
  */
 export interface PolicyRule<D = TerraformDocument> {
-  /** Stable id, such as WEEK-DOCKER-001; suppressions and reviews refer to it. */
-  readonly id: string;
+  /** Stable id, one of RULE_IDS (rule-ids.ts); suppressions and reviews refer to it. */
+  readonly id: RuleId;
+  /**
+   * What the rule's findings are.
+   * @default "error"
+   */
+  readonly level?: FindingLevel;
   /** One line: what the rule demands. */
   readonly statement: string;
   check(doc: D): Finding[];
@@ -66,6 +75,8 @@ export function secretSources(doc: TerraformDocument): RegExp {
     String.raw`\brandom_password\.[\w-]+\.(result|bcrypt_hash)\b`,
     String.raw`\bsensitive\(`,
     String.raw`\.secret_data\b`,
+    // The provider's short-lived token, computed at plan time and marked sensitive by the provider.
+    String.raw`\bdata\.google_client_config\.[\w-]+\.access_token\b`,
     String.raw`\bephemeral\.`,
     ...sensitiveVars.map((v) => String.raw`\bvar\.${v}\b`),
   ];

@@ -89,7 +89,7 @@ function secretlintFindings(text: string): SecretFinding[] {
 /** Names of parameters and assignments that hold a credential (`password=`, `PGPASSWORD=`, `access_token=`, `client_secret=`). */
 const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]*?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
 /** `name=value` where the name holds a credential, after a separator (query, JDBC `;`, DSN space, fragment, flag dashes) or at the start. */
-const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})\s*=\s*('[^']*'|"[^"]*"|[^\s&;#"',)]*)`, "gi");
+const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})\s*=\s*('[^']*'|"[^"]*"|[^\s&;#"',)\\]*)`, "gi");
 /** A command-line flag followed by its value (`--password hunter2`). */
 const CREDENTIAL_FLAG = new RegExp(String.raw`(?<![A-Za-z0-9])--?(${CREDENTIAL_NAME})[ \t]+([^\s-][^\s]*)`, "gi");
 /** `scheme://userinfo@`: the user info may hold anything but a slash, a space or another @ boundary. */
@@ -116,6 +116,8 @@ function slotProblem(value: string): "literal" | "expression" | undefined {
   const unquoted = value.replace(/^(['"])(.*)\1$/s, "$2");
   if (unquoted === "") return undefined;
   if (new RegExp(`^${SECRET_REFERENCE}+$`).test(unquoted)) return undefined;
+  // A printf directive: the secret is an argument given elsewhere (`printf 'PASSWORD=%s' "$PASSWORD"`).
+  if (/^%[-#0 +]*\d*(\.\d+)?[sdqv]$/.test(unquoted)) return undefined;
   // A switch, not a secret (`use_token=true`, `password=none`).
   if (/^(true|false|yes|no|on|off|none|null)$/i.test(unquoted)) return undefined;
   // A shell or Compose variable (`$PGPASSWORD`, `${DB_PASSWORD}`): filled from the environment when it runs.

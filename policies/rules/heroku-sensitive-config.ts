@@ -1,10 +1,11 @@
 import { resources } from "../document";
 import { isSecretName, urlUserinfo, type Finding, type PolicyRule } from "../rule";
 import { show } from "../value";
+import { RULE_IDS } from "../rule-ids";
 
 /** WEEK-HEROKU-001: Heroku secrets go in sensitive config vars only. */
 export const herokuSensitiveConfig: PolicyRule = {
-  id: "WEEK-HEROKU-001",
+  id: RULE_IDS.herokuSensitiveConfig,
   statement: "Heroku config vars that hold secrets (by name or as URL credentials) are sensitive_config_vars / sensitive_vars, never plain config_vars.",
   check(doc): Finding[] {
     return resources(doc, "heroku_app", "heroku_config", "heroku_app_config_association").flatMap((r) => {
