@@ -80,6 +80,15 @@ describe("Compose checks of the policy pack", () => {
     ["another container's network", { network_mode: "container:db" }, [RULE_IDS.dockerNoHostControl]],
     ["seccomp unconfined", { security_opt: ["seccomp:unconfined"] }, [RULE_IDS.dockerNoHostControl]],
     ["user root", { user: "root" }, [RULE_IDS.dockerNoHostControl]],
+    ["user +0", { user: "+0" }, [RULE_IDS.dockerNoHostControl]],
+    ["user 0 as a YAML number", { user: 0 }, [RULE_IDS.dockerNoHostControl]],
+    ["user -0 with a group", { user: "-0:1000" }, [RULE_IDS.dockerNoHostControl]],
+    ["volumes_from another service", { volumes_from: ["database"] }, [RULE_IDS.dockerNoHostControl]],
+    ["a bind with shared propagation", { volumes: [{ type: "bind", source: "./d", target: "/d", bind: { propagation: "rshared" } }] }, [RULE_IDS.dockerNoHostControl]],
+    ["a whole home folder, absolute", { volumes: ["/home/ada:/h"] }, [RULE_IDS.dockerNoHostControl]],
+    ["SELinux spc_t", { security_opt: ["label=type:spc_t"] }, [RULE_IDS.dockerNoHostControl]],
+    ["an allow-all seccomp profile file", { security_opt: ["seccomp=./allow-all.json"] }, [RULE_IDS.dockerNoHostControl]],
+    ["apparmor unconfined with =", { security_opt: ["apparmor=unconfined"] }, [RULE_IDS.dockerNoHostControl]],
     // WEEK-SECRET-001: literal secrets
     ["a literal password", { environment: { POSTGRES_PASSWORD: "hunter2" } }, [RULE_IDS.secretLiterals]],
     ["a literal token, list form", { environment: ["JUPYTER_TOKEN=abc"] }, [RULE_IDS.secretLiterals]],
@@ -93,6 +102,11 @@ describe("Compose checks of the policy pack", () => {
     ["a password in a URL, list form", { environment: ["BROKER=amqp://u:p4ss@mq/"] }, [RULE_IDS.secretLiterals]],
     ["a token as the user of a git URL", { environment: { REPO: "https://ghp_abc123@github.com/o/r.git" } }, [RULE_IDS.secretLiterals]],
     ["an escaped dollar is literal text", { environment: { SECRET: "$${SECRET}" } }, [RULE_IDS.secretLiterals]],
+    ["a libpq DSN under an innocent name", { environment: { DB: "host=db user=week password=hunter2" } }, [RULE_IDS.secretLiterals]],
+    ["a JDBC password parameter", { environment: { JDBC: "jdbc:postgresql://db/week?password=hunter2" } }, [RULE_IDS.secretLiterals]],
+    ["a token in the command", { command: ["sh", "-c", `git clone https://${"ghp_" + "a1B2".repeat(9)}@github.com/o/r`] }, [RULE_IDS.secretLiterals]],
+    ["a password in the healthcheck", { healthcheck: { test: ["CMD-SHELL", "PGPASSWORD=hunter2 pg_isready"] } }, [RULE_IDS.secretLiterals]],
+    ["a token in a label", { labels: { note: `xoxb-${"1".repeat(12)}-${"2".repeat(13)}-${"abcd".repeat(6)}` } }, [RULE_IDS.secretLiterals]],
   ])("find %s", (_what, change, expected) => {
     expect(findings({ ...GOOD, ...change })).toEqual(expected);
   });
@@ -123,6 +137,9 @@ describe("Compose checks of the policy pack", () => {
     ["a bind of a project folder, short form", { volumes: ["./notebooks:/home/student/workspace"] }],
     ["an escaped dollar in a bind", { volumes: ["./data$$:/d"] }],
     ["an empty cap_add", { cap_add: [] }],
+    ["a healthcheck reading the password from the environment", { healthcheck: { test: ["CMD-SHELL", "PGPASSWORD=$${POSTGRES_PASSWORD} pg_isready"] } }],
+    ["no-new-privileges", { security_opt: ["no-new-privileges:true"] }],
+    ["a non-root user by name", { user: "student" }],
     ["the default network mode", { network_mode: "bridge" }],
     ["a non-root user", { user: "1000:1000" }],
   ])("accept %s", (_what, change) => {

@@ -20,7 +20,7 @@ import { dockerContainerLimits } from "./rules/docker-container-limits";
 import { dockerLoopbackPorts } from "./rules/docker-loopback-ports";
 import { dockerNoHostControl } from "./rules/docker-no-host-control";
 import { dockerPinnedImage } from "./rules/docker-pinned-image";
-import { envSecretFindings, secretLiterals } from "./rules/secret-literals";
+import { bodySecretFindings, envSecretFindings, secretLiterals } from "./rules/secret-literals";
 import type { Suppression, SuppressionTable } from "./suppress";
 
 /** A Compose document as parsed from YAML: only `services` is read. */
@@ -81,12 +81,31 @@ const composeNoHostControl: PolicyRule<ComposeDocument> = {
   },
 };
 
+/** A Compose value with its variables as run-time expressions, all the way down. */
+function composeValues(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(composeValues);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, composeValues(v)]));
+  return composeValue(value);
+}
+
+/** WEEK-SECRET-001 on Compose: the environment by name and content, and every other string of a service (command, entrypoint, healthcheck, labels...) by content. */
+const composeSecretLiterals: PolicyRule<ComposeDocument> = {
+  id: secretLiterals.id,
+  statement: secretLiterals.statement,
+  check(doc): Finding[] {
+    return servicesOf(doc).flatMap(({ path, service }) => {
+      const { environment: _environment, ...rest } = service;
+      return [...envSecretFindings(path, containerOfCompose(path, service).env, COMPOSE_RUNTIME_VALUES), ...bodySecretFindings(path, composeValues(rest), COMPOSE_RUNTIME_VALUES, "service")];
+    });
+  },
+};
+
 export const COMPOSE_RULES: readonly PolicyRule<ComposeDocument>[] = [
   composePinnedImage,
   containerRule(dockerLoopbackPorts, portFindings),
   containerRule(dockerContainerLimits, limitsFindings),
   composeNoHostControl,
-  containerRule(secretLiterals, (c) => envSecretFindings(c.path, c.env, COMPOSE_RUNTIME_VALUES)),
+  composeSecretLiterals,
 ];
 
 /** The rules each service waives with `x-week-suppress` and a reason, by the service's path. */

@@ -171,7 +171,7 @@ export function scanText(text: string): SecretFinding[] {
   return dedupe([...secretlintFindings(text), ...structuralFindings(text)]);
 }
 
-/** Spans of Terraform template expressions (`${...}`, `%{...}`), braces balanced, `$${` (a literal) skipped. */
+/** Spans of Terraform template expressions (`${...}`, `%{...}`), braces balanced; `$${` (a literal) and a bare `${NAME}` (a shell variable) skipped. */
 export function expressionSpans(text: string): Array<{ start: number; end: number; body: string }> {
   const spans: Array<{ start: number; end: number; body: string }> = [];
   for (let i = 0; i < text.length - 1; i++) {
@@ -183,7 +183,9 @@ export function expressionSpans(text: string): Array<{ start: number; end: numbe
         if (text[j] === "{") depth++;
         else if (text[j] === "}" && --depth === 0) break;
       }
-      spans.push({ start: i, end: Math.min(j + 1, text.length), body: text.slice(i, j + 1) });
+      const body = text.slice(i, j + 1);
+      // `${NAME}` alone is no Terraform reference (those have a dot: var.x, local.y): it is a shell variable, left as text.
+      if (!/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(body)) spans.push({ start: i, end: Math.min(j + 1, text.length), body });
       i = j;
     }
   }
