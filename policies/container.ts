@@ -221,6 +221,11 @@ export function hostControlFindings(c: ContainerSpec): ContainerFinding[] {
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
 
+/** True when a published port's host address is loopback (the one test, shared with the review page); no address is every interface. */
+export function isLoopbackAddress(ip: unknown): boolean {
+  return typeof ip === "string" && LOOPBACK.test(ip);
+}
+
 /** WEEK-DOCKER-002's check: published ports bind to loopback. */
 export function portFindings(c: ContainerSpec): ContainerFinding[] {
   const fix = 'set ip = "127.0.0.1" (PrivateNetwork does), or opt in with network.publishOnAllInterfaces';

@@ -1,4 +1,5 @@
 import type { TerraformDocument } from "./document";
+import { scanValue } from "./secret-scan";
 import type { RuleId } from "./rule-ids";
 
 /** How a finding counts (cdk-nag's levels): an error stops synth; a warning is reported and synth goes on. */
@@ -67,7 +68,30 @@ export function urlUserinfo(text: string): Array<{ scheme: string; user: string;
  * versions, `sensitive(...)`, and locals whose value is one of those. A value that refers to
  * one of them came from a secret source rather than from a literal.
  */
+const sourcesCache = new WeakMap<object, RegExp>();
+
 export function secretSources(doc: TerraformDocument): RegExp {
+  const cached = sourcesCache.get(doc.json);
+  if (cached !== undefined) return cached;
+  const computed = computeSecretSources(doc);
+  sourcesCache.set(doc.json, computed);
+  return computed;
+}
+
+/**
+ * The one idea of a secret, shared by the rules and the review page (`npm run review` hides
+ * such values): a value is secret when its name says so (`isSecretName`: passwords, tokens,
+ * keys, `DATABASE_URL`, `SQLALCHEMY_DATABASE_URI`...), when it refers to a secret source of
+ * the document (`secretSources`), or when its content holds a credential (secret-scan.ts).
+ */
+export function carriesSecret(doc: TerraformDocument, name: string, value: unknown): boolean {
+  if (isSecretName(name)) return true;
+  const text = typeof value === "string" ? value : JSON.stringify(value ?? null);
+  if (secretSources(doc).test(text)) return true;
+  return scanValue(text, () => false).length > 0;
+}
+
+function computeSecretSources(doc: TerraformDocument): RegExp {
   const sensitiveVars = Object.entries((doc.json.variable ?? {}) as Record<string, { sensitive?: unknown }>)
     .filter(([, v]) => v.sensitive === true)
     .map(([name]) => name);
