@@ -179,6 +179,8 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a custom role in the gcp stack", inStack("gcp", raw("google_project_iam_custom_role", "r", { role_id: "x", title: "x", permissions: ["run.routes.invoke"] }))],
       ["a Heroku build from a remote tarball", inStack("heroku", raw("heroku_build", "b", { app_id: "a", source: { url: "https://example.com/app.tgz" } }))],
       ["any resource in a stack that has no table", inStack("classroom-x", container())],
+      ["a remote state backend", inStack("local", (s) => (s as TerraformStack).addOverride("terraform.backend", { http: { address: "https://example.com/state" } }))],
+      ["a Terraform Cloud block", inStack("local", (s) => (s as TerraformStack).addOverride("terraform.cloud", { organization: "x" }))],
     ],
     good: [
       ["the week's container shape", inStack("local", container())],

@@ -53,6 +53,16 @@ export const knownResources: PolicyRule = {
     for (const key of Object.keys(doc.json)) {
       if (!(TOP_LEVEL as readonly string[]).includes(key)) findings.push({ path: key, message: `the document has a top-level ${key} block, which the pack does not read`, fix: FIX_TYPE });
     }
+    // Where the state goes: it holds every generated secret, so only a local backend is admitted.
+    const terraform = (doc.json.terraform ?? {}) as Json;
+    for (const [key, value] of Object.entries(terraform)) {
+      if (key === "backend") {
+        const kinds = value !== null && typeof value === "object" ? Object.keys(value as Json) : [String(value)];
+        if (kinds.some((k) => k !== "local")) findings.push({ path: "terraform.backend", message: `the state goes to backend ${kinds.join(", ")}, not a local file`, fix: "keep the local backend the stacks write (the state holds the generated secrets)" });
+      } else if (!["required_providers", "required_version", "//"].includes(key)) {
+        findings.push({ path: `terraform.${key}`, message: `the terraform block sets ${key}, which the pack does not admit`, fix: FIX_TYPE });
+      }
+    }
     for (const provider of Object.keys((doc.json.provider ?? {}) as Json)) {
       if (!table.providers.includes(provider)) findings.push({ path: `provider.${provider}`, message: `provider ${provider} is not one the pack admits in stack ${doc.stack}`, fix: FIX_TYPE });
     }
