@@ -89,6 +89,13 @@ describe("Compose checks of the policy pack", () => {
     ["SELinux spc_t", { security_opt: ["label=type:spc_t"] }, [RULE_IDS.dockerNoHostControl]],
     ["an allow-all seccomp profile file", { security_opt: ["seccomp=./allow-all.json"] }, [RULE_IDS.dockerNoHostControl]],
     ["apparmor unconfined with =", { security_opt: ["apparmor=unconfined"] }, [RULE_IDS.dockerNoHostControl]],
+    ["another service's pid namespace", { pid: "service:database" }, [RULE_IDS.dockerNoHostControl]],
+    // WEEK-PACK-001: keys the pack does not know
+    ["sysctls", { sysctls: { "net.ipv4.ip_forward": 1 } }, [RULE_IDS.knownResources]],
+    ["another runtime", { runtime: "runsc" }, [RULE_IDS.knownResources]],
+    ["extra hosts", { extra_hosts: ["metadata.google.internal:169.254.169.254"] }, [RULE_IDS.knownResources]],
+    ["a syslog logging driver", { logging: { driver: "syslog", options: { "syslog-address": "tcp://203.0.113.1:514" } } }, [RULE_IDS.knownResources]],
+    ["a config read from a host file", { configs: [{ source: "shadow", target: "/x" }] }, [RULE_IDS.knownResources]],
     // WEEK-SECRET-001: literal secrets
     ["a literal password", { environment: { POSTGRES_PASSWORD: "hunter2" } }, [RULE_IDS.secretLiterals]],
     ["a literal token, list form", { environment: ["JUPYTER_TOKEN=abc"] }, [RULE_IDS.secretLiterals]],
@@ -170,9 +177,22 @@ describe("Compose checks of the policy pack", () => {
     expect(port).toMatch(/^\[WEEK-DOCKER-002\] compose\/services\/api: host port "8080" is published on every interface\. Fix: /);
   });
 
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["a macvlan network", { networks: { lan: { driver: "macvlan", driver_opts: { parent: "eth0" } } } }, [RULE_IDS.knownResources, RULE_IDS.knownResources]],
+    ["a named volume whose driver options bind-mount /", { volumes: { data: { driver: "local", driver_opts: { type: "none", o: "bind", device: "/" } } } }, [RULE_IDS.dockerNoHostControl]],
+    ["a named volume on an NFS share", { volumes: { data: { driver_opts: { type: "nfs", o: "addr=10.0.0.1", device: ":/export" } } } }, [RULE_IDS.dockerNoHostControl]],
+    ["top-level configs", { configs: { shadow: { file: "/etc/shadow" } } }, [RULE_IDS.knownResources]],
+  ])("find %s at the top level", (_what, top, expected) => {
+    expect(checkCompose({ services: { svc: GOOD }, ...top }).errors.map(ruleOf).sort()).toEqual(expected.sort());
+  });
+
+  it("accept the rendered file's top level: a bridge network, labelled local volumes, extensions", () => {
+    expect(checkCompose({ name: "week", services: { svc: GOOD }, networks: { week: { driver: "bridge", labels: { course: "week" } } }, volumes: { data: { labels: { course: "week" } } }, "x-week": {} }).errors).toEqual([]);
+  });
+
   it("count every rule and report like a stack's pack", () => {
-    expect(checkCompose({ services: { svc: GOOD } })).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
-    expect(checkCompose(null)).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
+    expect(checkCompose({ services: { svc: GOOD } })).toEqual({ rules: 6, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
+    expect(checkCompose(null)).toEqual({ rules: 6, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
   });
 
   it("tell pinned references from unpinned ones with the Terraform rules' test", () => {

@@ -114,7 +114,7 @@ describe("docker-compose.yml", () => {
     expect(services.api.environment!.DATABASE_URL).toMatch(
       /^postgresql:\/\/\$\{POSTGRES_USER:\?[^}]+\}:\$\{POSTGRES_PASSWORD:\?[^}]+\}@database:5432\/\$\{POSTGRES_DB:\?[^}]+\}$/,
     );
-    expect(checkCompose(document)).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
+    expect(checkCompose(document)).toEqual({ rules: 6, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
   });
 
   it("opens ports on every interface only with the configuration's opt-in, recorded as a suppression", () => {
@@ -161,10 +161,10 @@ describe("npm run compose", () => {
     const config = path.join(dir, "week.config.json");
     try {
       fs.writeFileSync(config, "{}");
-      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 5 rules checked, 0 findings, 0 suppressions\n");
+      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 6 rules checked, 0 findings, 0 suppressions\n");
       // Every finding the configuration could cause is refused by its validation first; the opt-in is a suppression per service.
       fs.writeFileSync(config, JSON.stringify({ network: { publishOnAllInterfaces: true } }));
-      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 5 rules checked, 0 findings, 4 suppressions\n");
+      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 6 rules checked, 0 findings, 4 suppressions\n");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

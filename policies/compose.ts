@@ -20,6 +20,7 @@ import { dockerContainerLimits } from "./rules/docker-container-limits";
 import { dockerLoopbackPorts } from "./rules/docker-loopback-ports";
 import { dockerNoHostControl } from "./rules/docker-no-host-control";
 import { dockerPinnedImage } from "./rules/docker-pinned-image";
+import { knownResources } from "./rules/known-resources";
 import { bodySecretFindings, envSecretFindings, secretLiterals } from "./rules/secret-literals";
 import type { Suppression, SuppressionTable } from "./suppress";
 
@@ -100,7 +101,48 @@ const composeSecretLiterals: PolicyRule<ComposeDocument> = {
   },
 };
 
+/** Top-level keys of a Compose file the pack reads (any `x-` extension is inert). */
+const COMPOSE_TOP_LEVEL = ["name", "services", "networks", "volumes"];
+/**
+ * Service keys the pack admits, each judged by a rule (the container checks read them) or inert
+ * (a name, a start order). Anything else (sysctls, runtime, cgroup_parent, configs, secrets with
+ * host files, extra_hosts, group_add...) is a finding: the Compose side of WEEK-PACK-001.
+ */
+const COMPOSE_SERVICE_KEYS = [
+  "image", "build", "container_name", "hostname", "command", "entrypoint", "working_dir", "user", "environment", "env_file",
+  "ports", "volumes", "networks", "depends_on", "healthcheck", "restart", "mem_limit", "deploy", "logging", "labels", "read_only",
+  "privileged", "network_mode", "pid", "ipc", "userns_mode", "cgroup", "cap_add", "cap_drop", "devices", "security_opt", "volumes_from",
+  "x-week-suppress",
+];
+
+/** WEEK-PACK-001 on Compose: only the top-level blocks, service keys and network drivers the pack knows. */
+export const composeKnownKeys: PolicyRule<ComposeDocument> = {
+  id: knownResources.id,
+  statement: knownResources.statement,
+  check(doc): Finding[] {
+    const fix = "drop it, or admit it in policies/compose.ts with the rule that judges it and bad/good cases";
+    const findings: Finding[] = [];
+    const top = doc !== null && typeof doc === "object" ? (doc as Json) : {};
+    for (const key of Object.keys(top)) if (!COMPOSE_TOP_LEVEL.includes(key) && !key.startsWith("x-")) findings.push({ path: `compose/${key}`, message: `the file has a top-level ${key}, which the pack does not read`, fix });
+    for (const { path, service } of servicesOf(doc)) {
+      for (const key of Object.keys(service)) if (!COMPOSE_SERVICE_KEYS.includes(key)) findings.push({ path, message: `the service sets ${key}, which no rule of the pack declares safe`, fix });
+      const logging = (service.logging ?? {}) as Json;
+      if (logging.driver !== undefined && !/^(json-file|local)$/.test(String(composeValue(logging.driver)))) findings.push({ path, message: `logging driver ${JSON.stringify(logging.driver)} is not one the pack admits (json-file, local)`, fix });
+    }
+    for (const [name, network] of Object.entries((top.networks ?? {}) as Record<string, unknown>)) {
+      const n = (network ?? {}) as Json;
+      for (const key of Object.keys(n)) if (!["driver", "labels", "name", "internal"].includes(key)) findings.push({ path: `compose/networks/${name}`, message: `the network sets ${key}, which the pack does not admit`, fix });
+      if (n.driver !== undefined && composeValue(n.driver) !== "bridge") findings.push({ path: `compose/networks/${name}`, message: `the network driver ${JSON.stringify(n.driver)} is not bridge`, fix });
+    }
+    for (const [name, volume] of Object.entries((top.volumes ?? {}) as Record<string, unknown>)) {
+      for (const key of Object.keys((volume ?? {}) as Json)) if (!["driver", "driver_opts", "labels", "name"].includes(key)) findings.push({ path: `compose/volumes/${name}`, message: `the volume sets ${key}, which the pack does not admit`, fix });
+    }
+    return findings;
+  },
+};
+
 export const COMPOSE_RULES: readonly PolicyRule<ComposeDocument>[] = [
+  composeKnownKeys,
   composePinnedImage,
   containerRule(dockerLoopbackPorts, portFindings),
   containerRule(dockerContainerLimits, limitsFindings),

@@ -177,9 +177,9 @@ export function hostControlFindings(c: ContainerSpec): ContainerFinding[] {
     if (problem !== undefined) add(`the container's user overrides the image's non-root USER: ${problem}`);
   }
   const namespaces: Array<[string, unknown, RegExp]> = [
-    ["network_mode", c.networkMode, /^(host|container:.*)$/],
-    ["pid_mode", c.pidMode, /^(host|container:.*)$/],
-    ["ipc_mode", c.ipcMode, /^(host|container:.*)$/],
+    ["network_mode", c.networkMode, /^(host|(container|service):.*)$/],
+    ["pid_mode", c.pidMode, /^(host|(container|service):.*)$/],
+    ["ipc_mode", c.ipcMode, /^(host|(container|service):.*)$/],
     ["userns_mode", c.usernsMode, /^host$/],
     ["cgroupns_mode", c.cgroupnsMode, /^host$/],
   ];
