@@ -10,6 +10,7 @@ import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { suppress } from "../../policies/suppress";
 import { Sleep as TimeSleep } from "@cdktf/provider-time/lib/sleep";
 import { WEEK_DEFAULTS } from "../../config/defaults";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 /** A secret given to the container as an environment variable, by Secret Manager reference. */
 export interface CloudRunSecretEnv {
@@ -211,7 +212,7 @@ export class CloudRunApp extends Construct {
 
     if (props.allowPublicAccess ?? WEEK_DEFAULTS.gcp.allowPublicAccess) {
       this.publicInvoker = this.grantInvoker("public_invoker", "allUsers");
-      suppress(this.publicInvoker, "WEEK-GCP-004", "gcp.allowPublicAccess is true in the configuration: the service is meant to be opened in a browser without a Google identity");
+      suppress(this.publicInvoker, RULE_IDS.gcpRunNoPublicInvoke, "gcp.allowPublicAccess is true in the configuration: the service is meant to be opened in a browser without a Google identity");
     }
   }
 

@@ -12,6 +12,7 @@ import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 import { readDatabaseEnv } from "./database-env";
 import { WEEK_DEFAULTS } from "../../config/defaults";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 export interface PostgresServiceProps {
   readonly network: PrivateNetwork;
@@ -133,7 +134,7 @@ export class PostgresService extends Construct {
       lifecycle: { preventDestroy: props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume },
     });
     if (!(props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume)) {
-      suppress(this.volume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
+      suppress(this.volume, RULE_IDS.statefulDestroyProtection, "database.protectVolume is false in the configuration: the week is being torn down");
     }
     const image = new Image(this, "image", { name: imageRef, keepLocally: true });
 

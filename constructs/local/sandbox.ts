@@ -8,6 +8,7 @@ import type { PrivateNetwork } from "./private-network";
 import { SANDBOX_PORT, SandboxImage, type SandboxImageProps } from "./sandbox-image";
 import { ServiceContainer } from "./service-container";
 import { WEEK_DEFAULTS } from "../../config/defaults";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 /** The notebooks' named volume. */
 const WORKSPACE_VOLUME = "workspace-data";
@@ -80,7 +81,7 @@ export class Sandbox extends Construct {
       lifecycle: { preventDestroy: props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume },
     });
     if (!(props.protectVolume ?? WEEK_DEFAULTS.database.protectVolume)) {
-      suppress(this.workspaceVolume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
+      suppress(this.workspaceVolume, RULE_IDS.statefulDestroyProtection, "database.protectVolume is false in the configuration: the week is being torn down");
     }
     this.service = new ServiceContainer(this, "service", {
       network: props.network,
