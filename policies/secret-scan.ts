@@ -87,13 +87,15 @@ function secretlintFindings(text: string): SecretFinding[] {
 }
 
 /** Names of parameters and assignments that hold a credential (`password=`, `PGPASSWORD=`, `access_token=`, `client_secret=`). */
-const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]*?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
+// The prefix is bounded: unbounded, a long run of name characters is re-read from every position (quadratic).
+const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]{0,64}?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
 /** `name=value` where the name holds a credential, after a separator (query, JDBC `;`, DSN space, fragment, flag dashes) or at the start. */
 const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})\s*=\s*('[^']*'|"[^"]*"|[^\s&;#"',)]*)`, "gi");
 /** A command-line flag followed by its value (`--password hunter2`). */
 const CREDENTIAL_FLAG = new RegExp(String.raw`(?<![A-Za-z0-9])--?(${CREDENTIAL_NAME})[ \t]+([^\s-][^\s]*)`, "gi");
 /** `scheme://userinfo@`: the user info may hold anything but a slash, a space or another @ boundary. */
-const URL_USERINFO = /([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^\s/?#@"'<>]*)@/g;
+// The look-behind starts a scheme only where a scheme can start: without it a long run of letters is read from every position (quadratic).
+const URL_USERINFO = /(?<![a-zA-Z0-9+.-])([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^\s/?#@"'<>]*)@/g;
 
 const TOKEN_FORMATS: ReadonlyArray<[string, RegExp]> = [
   ["aws-access-key-id", /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/g],
