@@ -1,5 +1,6 @@
 import { App } from "cdktf";
 import { loadWeekConfig, WeekConfigError } from "./config/load";
+import { BuildContextError } from "./constructs/shared/context-filter";
 import { PolicyFindingsError } from "./policies";
 import { addWeekStacks } from "./stacks";
 
@@ -18,7 +19,15 @@ function loadConfigOrExit() {
 function main(): void {
   const config = loadConfigOrExit();
   const app = new App();
-  const stacks = addWeekStacks(app, config);
+  let stacks: ReturnType<typeof addWeekStacks>;
+  try {
+    stacks = addWeekStacks(app, config);
+  } catch (error) {
+    // A build context that would take a secret, a link or an archive: one line, naming the file.
+    if (!(error instanceof BuildContextError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
   let failed = false;
   try {
     app.synth();
