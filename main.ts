@@ -1,5 +1,6 @@
 import { App } from "cdktf";
 import { loadWeekConfigOrExit } from "./config/load";
+import { BuildContextError } from "./constructs/shared/context-filter";
 import { PolicyFindingsError } from "./policies";
 import { addWeekStacks } from "./stacks";
 import { moveStateOutOfBuild, StateConflictError } from "./stacks/state";
@@ -7,12 +8,14 @@ import { moveStateOutOfBuild, StateConflictError } from "./stacks/state";
 function main(): void {
   const config = loadWeekConfigOrExit();
   const app = new App();
-  const stacks = addWeekStacks(app, config);
+  let stacks: ReturnType<typeof addWeekStacks>;
   try {
+    stacks = addWeekStacks(app, config);
     // State that an earlier version kept in cdktf.out goes to state/ before anything is written.
     for (const line of moveStateOutOfBuild(app.outdir, stacks.map(({ stack }) => stack.node.id))) console.log(line);
   } catch (error) {
-    if (!(error instanceof StateConflictError)) throw error;
+    // A build context that would take a secret, a link or an archive, or a state file in the way: one line.
+    if (!(error instanceof BuildContextError) && !(error instanceof StateConflictError)) throw error;
     console.error(error.message);
     process.exit(1);
   }

@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { Testing, TerraformStack } from "cdktf";
 import { BuildContext } from "../constructs/shared/build-context";
+import type { ContextEntry } from "../constructs/shared/context-filter";
 import { postgresDataPath } from "../constructs/local/postgres-service";
 import { PrivateNetwork } from "../constructs/local/private-network";
 import { SandboxImage } from "../constructs/local/sandbox-image";
@@ -14,6 +15,7 @@ function stack(): TerraformStack {
 }
 
 describe("BuildContext", () => {
+  const include: ContextEntry[] = [{ folder: "app", suffixes: [".py"] }];
   let source: string;
   beforeEach(() => {
     source = fs.mkdtempSync(path.join(os.tmpdir(), "week-src-"));
@@ -26,22 +28,22 @@ describe("BuildContext", () => {
   afterEach(() => fs.rmSync(source, { recursive: true, force: true }));
 
   it("stages the sources and leaves caches and trained models out", () => {
-    const context = new BuildContext(stack(), "ctx", { source });
+    const context = new BuildContext(stack(), "ctx", { source, include });
     expect(fs.existsSync(path.join(context.stagedAt, "app", "main.py"))).toBe(true);
     expect(fs.existsSync(path.join(context.stagedAt, "app", "__pycache__"))).toBe(false);
     expect(fs.existsSync(path.join(context.stagedAt, "model.joblib"))).toBe(false);
   });
 
   it("hashes the same sources to the same tag, whatever caches lie around", () => {
-    const before = new BuildContext(stack(), "ctx", { source }).hash;
+    const before = new BuildContext(stack(), "ctx", { source, include }).hash;
     fs.writeFileSync(path.join(source, "app", "__pycache__", "other.pyc"), "more bytecode");
-    expect(new BuildContext(stack(), "ctx", { source }).hash).toBe(before);
+    expect(new BuildContext(stack(), "ctx", { source, include }).hash).toBe(before);
   });
 
   it("changes the hash when a source changes", () => {
-    const before = new BuildContext(stack(), "ctx", { source }).hash;
+    const before = new BuildContext(stack(), "ctx", { source, include }).hash;
     fs.writeFileSync(path.join(source, "app", "main.py"), "print('changed')\n");
-    expect(new BuildContext(stack(), "ctx", { source }).hash).not.toBe(before);
+    expect(new BuildContext(stack(), "ctx", { source, include }).hash).not.toBe(before);
   });
 
   it("copies only what include names, plus the generated files", () => {
@@ -52,7 +54,7 @@ describe("BuildContext", () => {
 
   it("fails on a missing source folder or include, naming it", () => {
     expect(() => new BuildContext(stack(), "ctx", { source: path.join(source, "nope") })).toThrow(/build context source must be a folder, got ".*nope"/);
-    expect(() => new BuildContext(stack(), "ctx", { source, include: ["missing.txt"] })).toThrow('build context include names a missing file, got "missing.txt"');
+    expect(() => new BuildContext(stack(), "ctx", { source, include: ["missing.txt"] })).toThrow(`test/ctx: build context refuses ${path.join(source, "missing.txt")}: it does not exist`);
   });
 });
 

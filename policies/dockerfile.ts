@@ -155,7 +155,7 @@ export function expand(text: string, vars: ReadonlyMap<string, string | undefine
   return unknownVar ? undefined : out;
 }
 
-function herokuDockerfiles(source: string): string[] {
+export function herokuDockerfiles(source: string): string[] {
   const manifest = path.join(source, "heroku.yml");
   if (!fs.existsSync(manifest)) return ["Dockerfile"];
   const lines = fs.readFileSync(manifest, "utf8").split(/\r?\n/);

@@ -87,13 +87,21 @@ function secretlintFindings(text: string): SecretFinding[] {
 }
 
 /** Names of parameters and assignments that hold a credential (`password=`, `PGPASSWORD=`, `access_token=`, `client_secret=`). */
-const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]*?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
+// The prefix is bounded: unbounded, a long run of name characters is re-read from every position (quadratic).
+const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]{0,64}?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
 /** `name=value` where the name holds a credential, after a separator (query, JDBC `;`, DSN space, fragment, flag dashes) or at the start. */
 const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})\s*=\s*('[^']*'|"[^"]*"|[^\s&;#"',)\\]*)`, "gi");
+/**
+ * `name: value` at the end of a line (YAML, a kubeconfig's `token:`, `.yarnrc.yml`'s `npmAuthToken:`,
+ * INI with colons), where the name holds a credential and the value is quoted or a run of 12 or
+ * more token characters (a type annotation such as `token: str` is not a value).
+ */
+const CREDENTIAL_COLON = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})["']?[ \t]*:[ \t]*("[^"\n]+"|'[^'\n]+'|[A-Za-z0-9+/=_.~-]{12,})[ \t]*$`, "gim");
 /** A command-line flag followed by its value (`--password hunter2`). */
 const CREDENTIAL_FLAG = new RegExp(String.raw`(?<![A-Za-z0-9])--?(${CREDENTIAL_NAME})[ \t]+([^\s-][^\s]*)`, "gi");
 /** `scheme://userinfo@`: the user info may hold anything but a slash, a space or another @ boundary. */
-const URL_USERINFO = /([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^\s/?#@"'<>]*)@/g;
+// The look-behind starts a scheme only where a scheme can start: without it a long run of letters is read from every position (quadratic).
+const URL_USERINFO = /(?<![a-zA-Z0-9+.-])([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^\s/?#@"'<>]*)@/g;
 
 const TOKEN_FORMATS: ReadonlyArray<[string, RegExp]> = [
   ["aws-access-key-id", /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/g],
@@ -147,6 +155,7 @@ function structuralFindings(text: string): SecretFinding[] {
     }
   }
   for (const m of text.matchAll(CREDENTIAL_PARAMETER)) slot("password-parameter", m[2], m.index + m[0].length - m[2].length);
+  for (const m of text.matchAll(CREDENTIAL_COLON)) slot("password-parameter", m[2], m.index + m[0].length - m[2].length - (m[0].length - m[0].trimEnd().length));
   for (const m of text.matchAll(CREDENTIAL_FLAG)) slot("password-flag", m[2], m.index + m[0].length - m[2].length);
   for (const [kind, pattern] of TOKEN_FORMATS) {
     for (const m of text.matchAll(pattern)) found.push({ kind, index: m.index, end: m.index + m[0].length });

@@ -2,6 +2,7 @@ import * as path from "path";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { API_CONTEXT } from "../shared/workload-contexts";
 import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import type { ArtifactRepository } from "./artifact-repository";
 import type { CloudSqlPostgres } from "./cloud-sql-postgres";
@@ -54,6 +55,7 @@ export class CloudRunApi extends Construct {
     super(scope, id);
     this.image = new PushedImage(this, "image", {
       source: props.source ?? path.join(WORKLOADS, "api"),
+      contents: API_CONTEXT,
       name: "api",
       repository: props.repository,
       contextFiles: props.model === undefined ? undefined : modelTrainingFiles(props.model),

@@ -2,6 +2,7 @@ import * as path from "path";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { STREAMLIT_CONTEXT } from "../shared/workload-contexts";
 import type { ArtifactRepository } from "./artifact-repository";
 import type { CloudRunApi } from "./cloud-run-api";
 import { CloudRunApp } from "./cloud-run-app";
@@ -44,6 +45,7 @@ export class CloudRunStreamlit extends Construct {
     super(scope, id);
     this.image = new PushedImage(this, "image", {
       source: props.source ?? path.join(WORKLOADS, "streamlit"),
+      contents: STREAMLIT_CONTEXT,
       name: "streamlit",
       repository: props.repository,
     });

@@ -3,11 +3,17 @@ import type { Image } from "@cdktf/provider-docker/lib/image";
 import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image";
 import type { BuildContext } from "../shared/build-context";
 import { buildWorkloadImage } from "../shared/workload-image";
+import type { WorkloadContext } from "../shared/workload-contexts";
 import type { ArtifactRepository } from "./artifact-repository";
 
 export interface PushedImageProps {
   /** Folder of the workload, with its Dockerfile. */
   readonly source: string;
+  /**
+   * What the build context admits from the source (workload-contexts.ts).
+   * @default - nothing but the build files (Dockerfile, heroku.yml)
+   */
+  readonly contents?: WorkloadContext;
   /** Image name inside the repository (`api`, `streamlit`). */
   readonly name: string;
   readonly repository: ArtifactRepository;
@@ -43,6 +49,7 @@ export class PushedImage extends Construct {
     const repositoryImage = `${props.repository.path}/${props.name}`;
     ({ context: this.context, image: this.image } = buildWorkloadImage(this, {
       source: props.source,
+      contents: props.contents,
       repository: repositoryImage,
       platform: props.platform ?? "linux/amd64",
       files: props.contextFiles,

@@ -2,6 +2,7 @@ import * as path from "path";
 import { TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { API_CONTEXT } from "../shared/workload-contexts";
 import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import { HerokuContainerApp } from "./container-app";
 import { WEEK_DEFAULTS } from "../../config/defaults";
@@ -55,6 +56,7 @@ export class HerokuApi extends Construct {
     this.app = new HerokuContainerApp(this, "app", {
       name: props.name,
       source: props.source ?? path.join(WORKLOADS, "api"),
+      contents: API_CONTEXT,
       region: props.region,
       dynoSize: props.dynoSize,
       dynoQuantity: props.dynoQuantity,

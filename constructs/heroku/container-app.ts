@@ -7,6 +7,7 @@ import { App } from "../../imports/providers/heroku/app";
 import { Build } from "../../imports/providers/heroku/build";
 import { Formation } from "../../imports/providers/heroku/formation";
 import { BuildContext } from "../shared/build-context";
+import type { WorkloadContext } from "../shared/workload-contexts";
 import { HEROKU_DYNO_SIZES, HEROKU_POSTGRES_PLAN, HEROKU_REGIONS, herokuAppNamePattern } from "../../config/platforms";
 import { WEEK_DEFAULTS } from "../../config/defaults";
 
@@ -15,6 +16,11 @@ export interface HerokuContainerAppProps {
   readonly name: string;
   /** Folder with the Dockerfile and the `heroku.yml` that names it for the `web` process. */
   readonly source: string;
+  /**
+   * What the build context (the source Heroku builds) admits from the folder (workload-contexts.ts).
+   * @default - nothing but the build files (Dockerfile, heroku.yml)
+   */
+  readonly contents?: WorkloadContext;
   /**
    * Common Runtime region.
    * @default WEEK_DEFAULTS.heroku.region
@@ -113,7 +119,12 @@ export class HerokuContainerApp extends Construct {
     if (props.postgresPlan !== undefined) {
       this.postgres = new Addon(this, "postgres", { appId: this.app.id, plan: props.postgresPlan });
     }
-    this.context = new BuildContext(this, "context", { source: props.source, files: props.contextFiles });
+    this.context = new BuildContext(this, "context", {
+      source: props.source,
+      include: props.contents?.admit,
+      archives: props.contents?.archives,
+      files: props.contextFiles,
+    });
     this.build = new Build(this, "build", {
       appId: this.app.id,
       // A directory: the provider tars it and checksums the files itself (checksum stays unset).

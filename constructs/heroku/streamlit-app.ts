@@ -1,6 +1,7 @@
 import * as path from "path";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { STREAMLIT_CONTEXT } from "../shared/workload-contexts";
 import type { HerokuApi } from "./api-app";
 import { HerokuContainerApp } from "./container-app";
 
@@ -30,6 +31,7 @@ export class HerokuStreamlit extends Construct {
     this.app = new HerokuContainerApp(this, "app", {
       name: props.name,
       source: props.source ?? path.join(WORKLOADS, "streamlit"),
+      contents: STREAMLIT_CONTEXT,
       region: props.region,
       dynoSize: props.dynoSize,
       dynoQuantity: 1,

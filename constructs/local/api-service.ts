@@ -1,6 +1,7 @@
 import * as path from "path";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { API_CONTEXT } from "../shared/workload-contexts";
 import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import type { PostgresService } from "./postgres-service";
 import type { PrivateNetwork } from "./private-network";
@@ -35,6 +36,7 @@ export class ApiService extends Construct {
     this.workload = new WorkloadService(this, "workload", {
       network: props.network,
       source: path.join(WORKLOADS, "api"),
+      contents: API_CONTEXT,
       alias: "api",
       containerPort: API_PORT,
       hostPort: props.hostPort ?? WEEK_DEFAULTS.api.hostPort,

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { WORKLOADS } from "../paths";
 import { BuildContext } from "../shared/build-context";
+import { SANDBOX_CONTEXT } from "../shared/workload-contexts";
 import { gitRepositoryUrlProblem, maskUrl } from "../../config/names";
 import { WEEK_DEFAULTS } from "../../config/defaults";
 
@@ -155,7 +156,7 @@ export class SandboxImage extends Construct {
     this.dockerfile = renderSandboxDockerfile(props);
     this.context = new BuildContext(this, "context", {
       source: props.runtimeDir ?? path.join(WORKLOADS, "sandbox"),
-      include: ["requirements.lock", "entrypoint.sh", "jupyter_server_config.py"],
+      include: SANDBOX_CONTEXT.admit,
       files: { Dockerfile: this.dockerfile },
     });
     this.image = new Image(this, "image", {

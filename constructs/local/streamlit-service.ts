@@ -1,6 +1,7 @@
 import * as path from "path";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
+import { STREAMLIT_CONTEXT } from "../shared/workload-contexts";
 import { literalEnv } from "./local-service";
 import type { ApiService } from "./api-service";
 import type { PrivateNetwork } from "./private-network";
@@ -29,6 +30,7 @@ export class StreamlitService extends Construct {
     this.workload = new WorkloadService(this, "workload", {
       network: props.network,
       source: path.join(WORKLOADS, "streamlit"),
+      contents: STREAMLIT_CONTEXT,
       alias: "streamlit",
       containerPort: STREAMLIT_PORT,
       hostPort: props.hostPort ?? WEEK_DEFAULTS.streamlit.hostPort,

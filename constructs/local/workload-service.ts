@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import type { Image } from "@cdktf/provider-docker/lib/image";
 import type { BuildContext } from "../shared/build-context";
 import { buildWorkloadImage } from "../shared/workload-image";
+import type { WorkloadContext } from "../shared/workload-contexts";
 import { literalEnv, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
@@ -10,6 +11,11 @@ export interface WorkloadServiceProps {
   readonly network: PrivateNetwork;
   /** Folder of the workload, with its Dockerfile. */
   readonly source: string;
+  /**
+   * What the build context admits from the source (workload-contexts.ts).
+   * @default - nothing but the build files (Dockerfile, heroku.yml)
+   */
+  readonly contents?: WorkloadContext;
   /** Name on the network, and of the image. */
   readonly alias: string;
   readonly containerPort: number;
@@ -38,6 +44,7 @@ export class WorkloadService extends Construct {
     super(scope, id);
     ({ context: this.context, image: this.image } = buildWorkloadImage(this, {
       source: props.source,
+      contents: props.contents,
       repository: `week-${props.alias}`,
       files: props.contextFiles,
     }));

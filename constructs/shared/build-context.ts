@@ -3,20 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { secretReason, selectContextFiles } from "./context-filter";
-
-/** Files that tools leave beside the sources and that never belong in an image. */
-const GENERATED = new Set([
-  "__pycache__",
-  ".pytest_cache",
-  ".mypy_cache",
-  ".ruff_cache",
-  ".venv",
-  "venv",
-  "node_modules",
-  ".DS_Store",
-]);
-const GENERATED_SUFFIXES = [".pyc", ".joblib", ".sqlite3", ".db"];
+import { BuildContextError, contentProblem, selectContextFiles, type ContextEntry } from "./context-filter";
 
 let stagingRoot: string | undefined;
 
@@ -39,18 +26,20 @@ function stagingFolder(): string {
   return fs.mkdtempSync(path.join(stagingRoot, "context-"));
 }
 
-function isGenerated(name: string): boolean {
-  return GENERATED.has(name) || GENERATED_SUFFIXES.some((suffix) => name.endsWith(suffix));
-}
-
 export interface BuildContextProps {
   /** Folder whose files become the Docker build context. */
   readonly source: string;
   /**
-   * Paths, relative to the source, to copy; the rest is left out.
-   * @default - the whole folder
+   * What the context admits from the source besides the build files (Dockerfile, heroku.yml):
+   * the files and folders its Dockerfile copies (see workload-contexts.ts).
+   * @default - nothing but the build files
    */
-  readonly include?: string[];
+  readonly include?: readonly ContextEntry[];
+  /**
+   * Archives the context may hold (relative paths); any other archive is refused.
+   * @default - none
+   */
+  readonly archives?: readonly string[];
   /**
    * Files written into the context on top of the source, by path relative to it
    * (a rendered Dockerfile, say).
@@ -62,14 +51,13 @@ export interface BuildContextProps {
 /**
  * A Docker build context staged at synth time and shipped as a Terraform asset.
  *
- * Only what the build may read is copied: what the folder's `.dockerignore` admits (Docker's
- * semantics; the Dockerfile, `.dockerignore` and `heroku.yml` are always sent, as Docker sends
- * them), without caches, virtual environments and trained models, and never a file that holds
- * secrets whatever `.dockerignore` says (`.env`, `*.env`, `secrets.*`, `.streamlit/secrets.toml`,
- * private keys, `.netrc`, `.pgpass`, `.git-credentials`, service account keys, `.ssh/`, `.aws/`,
- * Terraform state...: see `context-filter.ts`). Symbolic links are left out. The Heroku build
- * tars this same copy. The asset hash changes exactly when what the image is built from
- * changes; it tags the image, which makes a rebuild visible in a plan.
+ * Only what the Dockerfile copies is taken, by allow-list (`include`), with the build files; each
+ * file is read once, checked (a regular file with one link, not an archive unless listed, no
+ * secret by name or by content, in any encoding: see context-filter.ts) and the bytes checked
+ * are the bytes staged. The files written on top (`files`) are checked the same way. A refusal
+ * is a BuildContextError: one line naming the file and the kind of secret, never its value.
+ * The Heroku build tars this same copy. The asset hash changes exactly when what the image is
+ * built from changes; it tags the image, which makes a rebuild visible in a plan.
  */
 export class BuildContext extends Construct {
   /** Path of the context, relative to the stack's working directory. */
@@ -80,8 +68,8 @@ export class BuildContext extends Construct {
   readonly stagedAt: string;
   /** Folder the context was made from. */
   readonly source: string;
-  /** Paths of the source left out because they hold secrets (a `.env`, a private key...). */
-  readonly secretsLeftOut: string[];
+  /** Files under an admitted folder that the allow-list does not admit (left out, relative paths). */
+  readonly leftOut: string[];
 
   constructor(scope: Construct, id: string, props: BuildContextProps) {
     super(scope, id);
@@ -90,25 +78,21 @@ export class BuildContext extends Construct {
     }
     this.source = props.source;
     this.stagedAt = stagingFolder();
-    for (const relative of props.include ?? ["."]) {
-      if (!fs.existsSync(path.join(props.source, relative))) {
-        throw new Error(`${this.node.path}: build context include names a missing file, got ${JSON.stringify(relative)}`);
-      }
-    }
-    const selection = selectContextFiles(props.source, props.include ?? ["."], isGenerated);
-    for (const file of selection.files) {
-      const target = path.join(this.stagedAt, file.relative);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.copyFileSync(file.absolute, target);
-    }
-    this.secretsLeftOut = selection.secrets.map((s) => s.relative);
+    const selection = selectContextFiles(this.node.path, props.source, props.include ?? [], props.archives ?? []);
+    const staged = new Map(selection.files.map((f) => [f.relative, { bytes: f.bytes, mode: f.mode }]));
     for (const [relative, content] of Object.entries(props.files ?? {})) {
-      const why = secretReason(relative.split(path.sep).join("/"));
-      if (why !== undefined) throw new Error(`${this.node.path}: files must not add a secret file to a build context, got ${JSON.stringify(relative)} (${why})`);
+      const posix = relative.split(path.sep).join("/");
+      const bytes = Buffer.from(content);
+      const why = contentProblem(posix, bytes, props.archives ?? [], posix === "Dockerfile");
+      if (why !== undefined) throw new BuildContextError(`${this.node.path}: build context refuses the file written as ${posix}: it ${why}`);
+      staged.set(posix, { bytes, mode: 0o644 });
+    }
+    for (const [relative, { bytes, mode }] of staged) {
       const target = path.join(this.stagedAt, relative);
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, content);
+      fs.writeFileSync(target, bytes, { mode });
     }
+    this.leftOut = selection.leftOut;
     const asset = new TerraformAsset(this, "asset", { path: this.stagedAt, type: AssetType.DIRECTORY });
     this.path = asset.path;
     this.hash = asset.assetHash;

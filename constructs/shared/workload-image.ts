@@ -3,10 +3,16 @@ import * as path from "path";
 import type { Construct } from "constructs";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { BuildContext } from "./build-context";
+import type { WorkloadContext } from "./workload-contexts";
 
 export interface WorkloadImageProps {
   /** Folder of the workload, with its Dockerfile. */
   readonly source: string;
+  /**
+   * What the context admits: the sources the Dockerfile copies (workload-contexts.ts).
+   * @default - nothing but the build files (Dockerfile, heroku.yml)
+   */
+  readonly contents?: WorkloadContext;
   /** Image name without the tag (`week-api`, `<registry>/<repository>/api`). */
   readonly repository: string;
   /**
@@ -34,7 +40,12 @@ export function buildWorkloadImage(scope: Construct, props: WorkloadImageProps):
   if (!fs.existsSync(path.join(props.source, "Dockerfile"))) {
     throw new Error(`${scope.node.path}: source must hold a Dockerfile, got ${JSON.stringify(props.source)}`);
   }
-  const context = new BuildContext(scope, "context", { source: props.source, files: props.files });
+  const context = new BuildContext(scope, "context", {
+    source: props.source,
+    include: props.contents?.admit,
+    archives: props.contents?.archives,
+    files: props.files,
+  });
   const image = new Image(scope, "image", {
     name: `${props.repository}:${context.tag}`,
     keepLocally: false,
