@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { capacity, MEASURED, SYSTEM_MIB } from "../tools/classroom/capacity";
 import { classroomChecks } from "../tools/classroom/doctor";
+import type { LabelledObject } from "../tools/classroom/docker";
 import { weekConfig } from "./helpers";
 import { age } from "../tools/classroom/commands/status";
 import { orphans } from "../tools/classroom/commands/sweep";
@@ -35,11 +36,11 @@ describe("capacity", () => {
 
 describe("sweep", () => {
   test("takes what is labelled with a student no longer in the roster, never the proxy", () => {
-    const objects = [
-      { kind: "container" as const, name: "m2-ana-sandbox", labels: { course: "m2", student: "ana" } },
-      { kind: "volume" as const, name: "m2-cleo-database-data", labels: { course: "m2", student: "cleo" } },
-      { kind: "network" as const, name: "m2-cleo", labels: { course: "m2", student: "cleo" } },
-      { kind: "container" as const, name: "m2-proxy", labels: { course: "m2", role: "proxy" } },
+    const objects: LabelledObject[] = [
+      { kind: "container", name: "m2-ana-sandbox", labels: { course: "m2", student: "ana" } },
+      { kind: "volume", name: "m2-cleo-database-data", labels: { course: "m2", student: "cleo" } },
+      { kind: "network", name: "m2-cleo", labels: { course: "m2", student: "cleo" } },
+      { kind: "container", name: "m2-proxy", labels: { course: "m2", role: "proxy" } },
     ];
     expect(orphans(objects, new Set(["ana", "ben"])).map((o) => o.name)).toEqual(["m2-cleo-database-data", "m2-cleo"]);
   });
