@@ -197,9 +197,10 @@ def resolve_with_terraform(
 
     body = {
         "locals": week.doc.get("locals", {}),
-        "variable": week.doc.get("variable", {}),
         "output": {k: {"value": v, "sensitive": True} for k, v in expressions.items()},
     }
+    if week.doc.get("variable"):  # an empty block is not valid Terraform JSON
+        body["variable"] = week.doc["variable"]
     config = json.loads(REF.sub(local_for, json.dumps(body)))
     config["locals"].update(synthetic)
     (stack_dir / "main.tf.json").write_text(json.dumps(config, indent=1))
