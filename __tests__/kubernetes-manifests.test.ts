@@ -2,6 +2,10 @@ import { LocalStack } from "../stacks/local-stack";
 import { ServiceContainer } from "../constructs/local/service-container";
 import type { LocalService } from "../constructs/local/local-service";
 import { KUBERNETES_SCHEMA_VERSION, renderStudentBundle, seconds, type KubernetesObject, type KubernetesServiceSettings } from "../constructs/kubernetes/manifests";
+import { hostControlFindings, limitsFindings, portFindings } from "../policies/container";
+import { imageProblem } from "../policies/image-ref";
+import { kubernetesPublishFindings, kubernetesSecretFindings, workloadOfKubernetes } from "../policies/kubernetes";
+import type { Json } from "../policies/document";
 import { testApp, weekConfig } from "./helpers";
 
 /** The local stack's own service descriptions: the Kubernetes rendering reads the same ones. */
@@ -114,6 +118,21 @@ describe("the Kubernetes rendering of a student's bundle", () => {
     expect(quota["limits.memory"]).toBe(`${memory}Mi`);
     expect(quota["persistentvolumeclaims"]).toBe("2");
     expect(find(objects, "LimitRange", "week").spec!.limits[0].default).toEqual({ memory: "256Mi", cpu: "500m" });
+  });
+
+  test("passes the policy pack's checks of Kubernetes objects", () => {
+    const findings = objects.flatMap((o) => {
+      const manifest = o.toJSON() as Json;
+      const w = workloadOfKubernetes(`${o.kind}/${o.metadata?.name}`, manifest);
+      return [
+        ...kubernetesPublishFindings(o.kind, manifest),
+        ...kubernetesSecretFindings(o.kind, manifest),
+        ...(w?.hostControl ?? []),
+        ...(w?.limits ?? []),
+        ...(w?.containers ?? []).flatMap((c) => [...hostControlFindings(c), ...limitsFindings(c), ...portFindings(c), ...(imageProblem(c.image) === undefined ? [] : [{ message: imageProblem(c.image) }])]),
+      ];
+    });
+    expect(findings).toEqual([]);
   });
 
   test("labels every object with the course and the student", () => {
