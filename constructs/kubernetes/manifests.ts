@@ -157,6 +157,13 @@ function composeValue(env: ServiceEnv): string {
     .join("");
 }
 
+/** The ports the service listens on inside its network, its own first: `expose`, else the published ports'. */
+export function listeningPorts(service: LocalService): number[] {
+  const ports = service.expose ?? service.ports.map((p) => p.container);
+  if (ports.length === 0) throw new Error(`kubernetes: service ${service.name} listens on no port (ports and expose are empty)`);
+  return [...new Set(ports)];
+}
+
 function labelsOf(props: StudentBundleProps, service?: string): Record<string, string> {
   return {
     "app.kubernetes.io/part-of": props.course,
@@ -192,6 +199,9 @@ export function renderStudentBundle(props: StudentBundleProps): KubernetesObject
     throw new Error(`kubernetes: namespace must be a DNS label (a-z, 0-9, -; at most 63), got ${JSON.stringify(props.namespace)}`);
   }
   for (const service of props.services) {
+    if ((service.binds ?? []).length > 0) {
+      throw new Error(`kubernetes: service ${service.name} mounts host folders (${service.binds?.map((b) => b.source).join(", ")}), which a cluster's nodes do not have`);
+    }
     if (props.settings[service.name] === undefined) {
       throw new Error(`kubernetes: settings.${service.name} is missing: every service needs its image, user and CPU on the cluster`);
     }
@@ -297,7 +307,7 @@ export function renderStudentBundle(props: StudentBundleProps): KubernetesObject
           ingress: [
             {
               from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.ingressControllerNamespace } } }],
-              ports: routed.map((s) => ({ protocol: "TCP", port: s.ports[0].container })),
+              ports: routed.map((s) => ({ protocol: "TCP", port: listeningPorts(s)[0] })),
             },
           ],
         },
@@ -338,7 +348,7 @@ export function renderStudentBundle(props: StudentBundleProps): KubernetesObject
                     return {
                       path: sub === "" ? `/${props.student}/` : `/${props.student}/${sub}/`,
                       pathType: "Prefix",
-                      backend: { service: { name: s.name, port: { number: s.ports[0].container } } },
+                      backend: { service: { name: s.name, port: { number: listeningPorts(s)[0] } } },
                     };
                   }),
               },
@@ -392,7 +402,7 @@ function renderService(props: StudentBundleProps, service: LocalService): Kubern
     image: set.image,
     imagePullPolicy: "IfNotPresent",
     env: [...containerEnv(service, props.secretName), ...Object.entries(set.env ?? {}).map(([name, value]) => ({ name, value }))],
-    ports: service.ports.map((p) => ({ containerPort: p.container, protocol: "TCP" })),
+    ports: listeningPorts(service).map((port) => ({ containerPort: port, protocol: "TCP" })),
     resources: {
       requests: { memory: quantityMi(service.memoryMiB), cpu: cpuQuantity(set.cpus) },
       limits: { memory: quantityMi(service.memoryMiB), cpu: cpuQuantity(set.cpus) },
@@ -462,7 +472,7 @@ function renderService(props: StudentBundleProps, service: LocalService): Kubern
       spec: {
         type: "ClusterIP",
         selector,
-        ports: service.ports.map((p, i) => ({ name: i === 0 ? "main" : `port-${p.container}`, port: p.container, targetPort: p.container, protocol: "TCP" })),
+        ports: listeningPorts(service).map((port, i) => ({ name: i === 0 ? "main" : `port-${port}`, port, targetPort: port, protocol: "TCP" })),
       },
     }),
   );

@@ -9,6 +9,11 @@ export interface StudentNamespaceProps extends Omit<StudentBundleProps, "secretN
    * expressions (a generated password's result, a sensitive variable): never literals.
    */
   readonly secrets: Readonly<Record<string, string>>;
+  /**
+   * Conditions Terraform checks before it writes the Secret (a secrets file's problems).
+   * @default - none
+   */
+  readonly preconditions?: ReadonlyArray<{ readonly condition: string; readonly errorMessage: string }>;
 }
 
 /** The namespace's Secret: every runtime value of the bundle, by variable name. */
@@ -28,7 +33,8 @@ export class StudentNamespace extends Construct {
   constructor(scope: Construct, id: string, props: StudentNamespaceProps) {
     super(scope, id);
     this.namespace = props.namespace;
-    this.objects = renderStudentBundle({ ...props, secretName: STUDENT_SECRET });
+    const { secrets: _secrets, preconditions: _preconditions, ...bundle } = props;
+    this.objects = renderStudentBundle({ ...bundle, secretName: STUDENT_SECRET });
 
     const needed = new Set(props.services.flatMap((s) => runtimeValues(s).filter((v) => v.required !== undefined).map((v) => v.variable)));
     for (const variable of needed) {
@@ -48,6 +54,7 @@ export class StudentNamespace extends Construct {
       metadata: { name: STUDENT_SECRET, namespace: props.namespace, labels: { course: props.course, student: props.student } },
       data: { ...props.secrets },
       dependsOn: [namespaceManifest],
+      lifecycle: props.preconditions === undefined ? undefined : { precondition: props.preconditions.map((p) => ({ ...p })) },
     });
     for (const object of rest) {
       new Manifest(this, `${object.kind.toLowerCase()}-${object.metadata?.name ?? ""}`, {
