@@ -57,6 +57,7 @@ describe("ClassroomKubernetesStack", () => {
         "Service/database",
         "Service/sandbox",
         "Ingress/week",
+        "Ingress/week-stripped",
         "ResourceQuota/week",
         "LimitRange/week",
         "NetworkPolicy/default-deny",
@@ -103,6 +104,18 @@ describe("ClassroomKubernetesStack", () => {
     expect(added.length).toBeGreaterThan(10);
     expect(added.every((k) => /_carol_/.test(k))).toBe(true);
     expect([...two].every((k) => three.has(k))).toBe(true);
+  });
+
+  test("refuses to destroy a namespace and its workspace claim while database.protectVolume is on", () => {
+    const lifecycleOf = (o: SynthOutput, kind: string) =>
+      Object.values(resourcesOf(o, "kubernetes_manifest")).filter((r) => (r.manifest as Manifest).kind === kind).map((r) => (r.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy);
+    expect(lifecycleOf(out, "Namespace")).toEqual([true, true]);
+    expect(lifecycleOf(out, "PersistentVolumeClaim")).toEqual([true, true]);
+    const config = weekConfig({ database: { protectVolume: false }, classroom: { course: "m2", kubernetes: { registry: "r.example.org/m2" }, roster: "roster.csv" } });
+    const app = testApp();
+    const classroomStack = new ClassroomStack(app, "classroom", { config, roster: roster("alice") });
+    const open = new ClassroomKubernetesStack(app, "classroom-k8s", { config, bundles: classroomStack.bundles.map((b) => ({ student: b.student, services: b.services })) });
+    expect(lifecycleOf(JSON.parse(Testing.synth(open)) as SynthOutput, "Namespace")).toEqual([false]);
   });
 
   test("keeps each image's numeric user equal to its Dockerfile's", () => {

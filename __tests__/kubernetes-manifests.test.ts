@@ -21,7 +21,7 @@ function localDescriptions(): LocalService[] {
 const SETTINGS: Record<string, KubernetesServiceSettings> = {
   database: { image: "postgres:17.6-bookworm", runAsUser: 999, cpus: 0.5, stateful: true, volumeGiB: 2, env: { PGDATA: "/var/lib/postgresql/data/pgdata" } },
   sandbox: { image: "registry.example.org/week/sandbox:0.1.0", runAsUser: 1001, cpus: 1, ingressPath: "", egressToInternet: true },
-  api: { image: "registry.example.org/week/api:0.1.0", runAsUser: 10001, cpus: 0.5, ingressPath: "api" },
+  api: { image: "registry.example.org/week/api:0.1.0", runAsUser: 10001, cpus: 0.5, ingressPath: "api", stripPrefix: true },
   streamlit: { image: "registry.example.org/week/streamlit:0.1.0", runAsUser: 10001, cpus: 0.5, ingressPath: "app" },
 };
 
@@ -103,13 +103,17 @@ describe("the Kubernetes rendering of a student's bundle", () => {
     expect(internet.egress?.[0].to?.[0].ipBlock?.except).toContain("10.0.0.0/8");
   });
 
-  test("routes /<id>/, /<id>/api/ and /<id>/app/ to the student's services", () => {
-    const paths = find(objects, "Ingress", "week").spec!.rules![0].http!.paths.map((p) => [p.path, p.backend.service?.name]);
-    expect(paths).toEqual([
-      ["/alice/api/", "api"],
-      ["/alice/app/", "streamlit"],
-      ["/alice/", "sandbox"],
+  test("routes /<id>/ and /<id>/app/ as sent, and /<id>/api/ with the prefix stripped", () => {
+    const week = find(objects, "Ingress", "week");
+    expect(week.spec!.rules![0].http!.paths.map((p) => [p.path, p.pathType, p.backend.service?.name])).toEqual([
+      ["/alice/app/", "Prefix", "streamlit"],
+      ["/alice/", "Prefix", "sandbox"],
     ]);
+    expect(week.metadata?.annotations).toBeUndefined();
+    const stripped = find(objects, "Ingress", "week-stripped");
+    expect(stripped.spec!.rules![0].http!.paths.map((p) => [p.path, p.pathType, p.backend.service?.name])).toEqual([["/alice/api(/|$)(.*)", "ImplementationSpecific", "api"]]);
+    expect(stripped.metadata?.annotations).toEqual({ "nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/rewrite-target": "/$2" });
+    expect(week.spec!.tls).toEqual([{ hosts: ["lab.example.org"] }]);
   });
 
   test("quota and limit range follow the bundle", () => {

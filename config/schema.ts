@@ -459,6 +459,13 @@ export const classroomKubernetesSchema = z.strictObject({
   host: safeText(z.string({ error: "must be a host name" }).regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: "must be a host name" }))
     .optional()
     .describe("Host name of the class's Ingress rules. @default - any host"),
+  tlsSecret: z
+    .string({ error: DNS_LABEL_TEXT })
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: DNS_LABEL_TEXT })
+    .optional()
+    .describe(
+      "TLS Secret (kubernetes.io/tls) of host, which must exist in each student's namespace. @default - TLS for host with the ingress controller's default certificate",
+    ),
   volumeGiB: z
     .number({ error: "must be a whole number of GiB between 1 and 1024" })
     .int({ error: "must be a whole number of GiB between 1 and 1024" })

@@ -59,6 +59,7 @@ export class ClassroomKubernetesStack extends TerraformStack {
         volumeGiB: k8s.volumeGiB,
         stateful: service.name === "database",
         ingressPath: service.name === "sandbox" ? "" : service.name === "api" ? "api" : service.name === "streamlit" ? "app" : undefined,
+        stripPrefix: service.name === "api",
         egressToInternet: service.name === "sandbox",
         // the claim's root holds lost+found, which initdb refuses
         env: service.name === "database" ? { PGDATA: `${service.volumes?.[0]?.target ?? "/var/lib/postgresql/data"}/pgdata` } : undefined,
@@ -79,9 +80,10 @@ export class ClassroomKubernetesStack extends TerraformStack {
         services: cluster,
         settings: Object.fromEntries(cluster.map((s) => [s.name, settings(s)])),
         secrets: secrets.values,
-        ingress: { className: k8s.ingressClassName, host: k8s.host },
+        ingress: { className: k8s.ingressClassName, host: k8s.host, tlsSecret: k8s.tlsSecret },
         ingressControllerNamespace: k8s.ingressControllerNamespace,
         preconditions: [secrets.precondition],
+        protect: config.database.protectVolume,
       });
     }
     new TerraformOutput(this, "student_paths", {

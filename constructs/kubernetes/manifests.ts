@@ -73,6 +73,11 @@ export interface KubernetesServiceSettings {
    */
   readonly ingressPath?: string;
   /**
+   * The service expects requests at its own root: the ingress strips the student's prefix (the API).
+   * @default false
+   */
+  readonly stripPrefix?: boolean;
+  /**
    * May open connections outside the cluster's private ranges (the sandbox: git clone, pip install).
    * @default false
    */
@@ -96,7 +101,13 @@ export interface StudentBundleProps {
   /** Name of the namespace's Secret that holds every runtime value, by variable name. */
   readonly secretName: string;
   /** The ingress: class and host come from the configuration. */
-  readonly ingress: { readonly className: string; readonly host?: string };
+  readonly ingress: {
+    readonly className: string;
+    /** @default - any host */
+    readonly host?: string;
+    /** The TLS Secret of `host` in the namespace. @default - the ingress controller's default certificate */
+    readonly tlsSecret?: string;
+  };
   /** Namespace of the ingress controller, allowed in by the network policy. */
   readonly ingressControllerNamespace: string;
 }
@@ -330,34 +341,48 @@ export function renderStudentBundle(props: StudentBundleProps): KubernetesObject
 
   for (const service of props.services) objects.push(...renderService(props, service));
 
-  if (routed.length > 0) {
-    objects.push(
-      new Ingress({
-        metadata: { name: "week", namespace: ns, labels: labelsOf(props) },
-        spec: {
-          ingressClassName: props.ingress.className,
-          rules: [
-            {
-              host: props.ingress.host,
-              http: {
-                // longest prefix first, as the controller matches
-                paths: [...routed]
-                  .sort((a, b) => (props.settings[b.name].ingressPath ?? "").length - (props.settings[a.name].ingressPath ?? "").length)
-                  .map((s) => {
-                    const sub = props.settings[s.name].ingressPath ?? "";
-                    return {
-                      path: sub === "" ? `/${props.student}/` : `/${props.student}/${sub}/`,
-                      pathType: "Prefix",
-                      backend: { service: { name: s.name, port: { number: listeningPorts(s)[0] } } },
-                    };
-                  }),
-              },
+  // Services that see the path as the browser sent it (Jupyter's base_url, Streamlit's baseUrlPath)
+  // share one Ingress; a service that expects its own root (the API) gets one that strips the prefix.
+  const ingress = (name: string, services: readonly LocalService[], strip: boolean): Ingress =>
+    new Ingress({
+      metadata: {
+        name,
+        namespace: ns,
+        labels: labelsOf(props),
+        annotations: strip
+          ? // ingress-nginx's way to strip a prefix; another controller needs its own (README: Kubernetes)
+            { "nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/rewrite-target": "/$2" }
+          : undefined,
+      },
+      spec: {
+        ingressClassName: props.ingress.className,
+        // TLS whenever there is a host: the named Secret, or the controller's default certificate
+        tls: props.ingress.host === undefined ? undefined : [{ hosts: [props.ingress.host], secretName: props.ingress.tlsSecret }],
+        rules: [
+          {
+            host: props.ingress.host,
+            http: {
+              // longest prefix first, as the controller matches
+              paths: [...services]
+                .sort((a, b) => (props.settings[b.name].ingressPath ?? "").length - (props.settings[a.name].ingressPath ?? "").length)
+                .map((s) => {
+                  const sub = props.settings[s.name].ingressPath ?? "";
+                  const prefix = sub === "" ? `/${props.student}` : `/${props.student}/${sub}`;
+                  return {
+                    path: strip ? `${prefix}(/|$)(.*)` : `${prefix}/`,
+                    pathType: strip ? "ImplementationSpecific" : "Prefix",
+                    backend: { service: { name: s.name, port: { number: listeningPorts(s)[0] } } },
+                  };
+                }),
             },
-          ],
-        },
-      }),
-    );
-  }
+          },
+        ],
+      },
+    });
+  const asSent = routed.filter((s) => props.settings[s.name].stripPrefix !== true);
+  const stripped = routed.filter((s) => props.settings[s.name].stripPrefix === true);
+  if (asSent.length > 0) objects.push(ingress("week", asSent, false));
+  if (stripped.length > 0) objects.push(ingress("week-stripped", stripped, true));
   return objects.map(validated);
 }
 

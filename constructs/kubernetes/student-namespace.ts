@@ -14,6 +14,12 @@ export interface StudentNamespaceProps extends Omit<StudentBundleProps, "secretN
    * @default - none
    */
   readonly preconditions?: ReadonlyArray<{ readonly condition: string; readonly errorMessage: string }>;
+  /**
+   * Refuse to destroy the namespace and the workspace's claim: deleting a namespace deletes every
+   * claim in it, the database's too (database.protectVolume).
+   * @default true
+   */
+  readonly protect?: boolean;
 }
 
 /** The namespace's Secret: every runtime value of the bundle, by variable name. */
@@ -33,7 +39,8 @@ export class StudentNamespace extends Construct {
   constructor(scope: Construct, id: string, props: StudentNamespaceProps) {
     super(scope, id);
     this.namespace = props.namespace;
-    const { secrets: _secrets, preconditions: _preconditions, ...bundle } = props;
+    const { secrets: _secrets, preconditions: _preconditions, protect: _protect, ...bundle } = props;
+    const protect = props.protect ?? true;
     this.objects = renderStudentBundle({ ...bundle, secretName: STUDENT_SECRET });
 
     const needed = new Set(props.services.flatMap((s) => runtimeValues(s).filter((v) => v.required !== undefined).map((v) => v.variable)));
@@ -49,7 +56,7 @@ export class StudentNamespace extends Construct {
     }
 
     const [namespace, ...rest] = this.objects;
-    const namespaceManifest = new Manifest(this, "namespace", { manifest: namespace.toJSON() as Record<string, unknown> });
+    const namespaceManifest = new Manifest(this, "namespace", { manifest: namespace.toJSON() as Record<string, unknown>, lifecycle: { preventDestroy: protect } });
     const secret = new SecretV1(this, "secret", {
       metadata: { name: STUDENT_SECRET, namespace: props.namespace, labels: { course: props.course, student: props.student } },
       data: { ...props.secrets },
@@ -60,6 +67,7 @@ export class StudentNamespace extends Construct {
       new Manifest(this, `${object.kind.toLowerCase()}-${object.metadata?.name ?? ""}`, {
         manifest: object.toJSON() as Record<string, unknown>,
         dependsOn: object.kind === "Deployment" || object.kind === "StatefulSet" ? [namespaceManifest, secret] : [namespaceManifest],
+        lifecycle: object.kind === "PersistentVolumeClaim" ? { preventDestroy: protect } : undefined,
       });
     }
   }
