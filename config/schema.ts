@@ -430,6 +430,51 @@ export const classroomProxySchema = z
   })
   .prefault({});
 
+const DNS_LABEL_TEXT = "must be a DNS label: 1-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit";
+const dnsLabel = (fallback: string) =>
+  z
+    .string({ error: DNS_LABEL_TEXT })
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: DNS_LABEL_TEXT })
+    .default(fallback);
+
+/** The class on a Kubernetes cluster (`classroom-k8s`): what the cluster's side needs. */
+export const classroomKubernetesSchema = z.strictObject({
+  registry: safeText(
+    z
+      .string({ error: "must be an image repository prefix such as registry.example.org/course" })
+      .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
+        error: "must be an image repository prefix such as registry.example.org/course",
+      }),
+  ).describe(
+    "Where the class's images are pushed (the teacher runs `docker login` to it first); the cluster pulls them from there by digest. Setting classroom.kubernetes adds the classroom-k8s stack.",
+  ),
+  kubeconfig: safeText(z.string({ error: "must be the path of a kubeconfig file" }).min(1, { error: "must be the path of a kubeconfig file" }))
+    .default("~/.kube/config")
+    .describe("The kubeconfig Terraform reads. @default ~/.kube/config"),
+  context: safeText(z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must be a kubeconfig context name" }))
+    .optional()
+    .describe("The kubeconfig context. @default - the current context"),
+  ingressClassName: dnsLabel("nginx").describe("The ingress class of the cluster's controller. @default nginx"),
+  ingressControllerNamespace: dnsLabel("ingress-nginx").describe("Namespace of the ingress controller, which each student's network policy lets in. @default ingress-nginx"),
+  host: safeText(z.string({ error: "must be a host name" }).regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: "must be a host name" }))
+    .optional()
+    .describe("Host name of the class's Ingress rules. @default - any host"),
+  tlsSecret: z
+    .string({ error: DNS_LABEL_TEXT })
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: DNS_LABEL_TEXT })
+    .optional()
+    .describe(
+      "TLS Secret (kubernetes.io/tls) of host, which must exist in each student's namespace. @default - TLS for host with the ingress controller's default certificate",
+    ),
+  volumeGiB: z
+    .number({ error: "must be a whole number of GiB between 1 and 1024" })
+    .int({ error: "must be a whole number of GiB between 1 and 1024" })
+    .min(1, { error: "must be a whole number of GiB between 1 and 1024" })
+    .max(1024, { error: "must be a whole number of GiB between 1 and 1024" })
+    .default(2)
+    .describe("Size of each of a student's volumes (workspace, database) in GiB. @default 2"),
+});
+
 /** The class on one server: a roster, and what each student gets. */
 export const classroomSchema = z
   .strictObject({
@@ -472,6 +517,7 @@ export const classroomSchema = z
       .default(["11:30", "16:30"])
       .describe("The course's daily push deadlines, in timezone. @default [\"11:30\", \"16:30\"]"),
     proxy: classroomProxySchema,
+    kubernetes: classroomKubernetesSchema.optional().describe("The class on a Kubernetes cluster: a namespace per student. @default - no classroom-k8s stack"),
   })
   .prefault({});
 

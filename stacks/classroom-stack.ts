@@ -6,11 +6,9 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { Roster } from "../config/roster";
 import type { WeekConfig } from "../config/schema";
 import { ClassProxy } from "../constructs/classroom/class-proxy";
-import { DepartedStudentVolumes, StudentBundle, type ClassImages } from "../constructs/classroom/student-bundle";
-import { apiImageProps } from "../constructs/local/api-service";
-import { SandboxImage } from "../constructs/local/sandbox-image";
-import { fromStackDir, PROJECT_ROOT, WORKLOADS } from "../constructs/paths";
-import { buildWorkloadImage } from "../constructs/shared/workload-image";
+import { buildClassImages } from "../constructs/classroom/class-images";
+import { DepartedStudentVolumes, StudentBundle } from "../constructs/classroom/student-bundle";
+import { fromStackDir, PROJECT_ROOT } from "../constructs/paths";
 import { selfSignedFiles, studentSecretFiles } from "../tools/classroom/secrets";
 
 export interface ClassroomStackProps {
@@ -32,6 +30,9 @@ function terraformPath(file: string): string {
 
 /** `npx cdktf deploy classroom`: every student of the roster on this Docker engine, behind one TLS proxy. */
 export class ClassroomStack extends TerraformStack {
+  /** Each student's bundle, in roster order: its services' descriptions are what the Kubernetes stack renders too. */
+  readonly bundles: readonly StudentBundle[];
+
   constructor(scope: Construct, id: string, props: ClassroomStackProps) {
     super(scope, id);
     const { config, roster } = props;
@@ -40,16 +41,10 @@ export class ClassroomStack extends TerraformStack {
     new DockerProvider(this, "docker", {});
     new RandomProvider(this, "random", {});
 
-    const images: ClassImages = {
-      sandbox: new SandboxImage(this, "sandbox_image", config.sandbox),
-      ...(klass.services.includes("api") ? { api: buildWorkloadImage(new Construct(this, "api_image"), apiImageProps(config.model)) } : {}),
-      ...(klass.services.includes("streamlit")
-        ? { streamlit: buildWorkloadImage(new Construct(this, "streamlit_image"), { source: path.join(WORKLOADS, "streamlit"), repository: "week-streamlit" }) }
-        : {}),
-    };
+    const images = buildClassImages(this, { sandbox: config.sandbox, model: config.model, services: klass.services });
     // Under one scope keyed by id: a student named like a stack-level construct cannot collide with it.
     const students = new Construct(this, "students");
-    const bundles = roster.students.map(
+    this.bundles = roster.students.map(
       (student) =>
         new StudentBundle(students, student.id, {
           student,
@@ -83,7 +78,7 @@ export class ClassroomStack extends TerraformStack {
       certificateFile: klass.proxy.tlsCertificate === undefined ? fromStackDir(generated.certificate) : terraformPath(klass.proxy.tlsCertificate),
       keyFile: klass.proxy.tlsKey === undefined ? fromStackDir(generated.key) : terraformPath(klass.proxy.tlsKey),
       memoryMiB: klass.proxy.memoryMiB,
-      students: bundles.map((b) => ({ network: b.network, routes: b.routes })),
+      students: this.bundles.map((b) => ({ network: b.network, routes: b.routes })),
     });
 
     new TerraformOutput(this, "class_url", { value: proxy.url, description: "The class's entry point; each student's notebook is under /<id>/" });

@@ -4,6 +4,7 @@ import { PolicyPack, WEEK_RULES } from "../policies";
 import { readRoster, type Roster } from "../config/roster";
 import { departedStudents } from "../tools/classroom/secrets";
 import { ClassroomStack } from "./classroom-stack";
+import { ClassroomKubernetesStack } from "./classroom-k8s-stack";
 import { GcpStack } from "./gcp-stack";
 import { HerokuStack } from "./heroku-stack";
 import { LocalStack } from "./local-stack";
@@ -12,6 +13,7 @@ export { LocalStack } from "./local-stack";
 export { HerokuStack } from "./heroku-stack";
 export { GcpStack } from "./gcp-stack";
 export { ClassroomStack } from "./classroom-stack";
+export { ClassroomKubernetesStack } from "./classroom-k8s-stack";
 
 export interface WeekStack {
   readonly stack: TerraformStack;
@@ -39,7 +41,13 @@ export function addWeekStacks(app: App, config: WeekConfig, classroom: Classroom
   if (config.classroom.roster !== undefined || classroom.roster !== undefined) {
     const roster = classroom.roster ?? readRoster(config.classroom.roster as string);
     const departed = classroom.departed ?? departedStudents(process.cwd(), config.classroom.course, roster);
-    stacks.push(new ClassroomStack(app, "classroom", { config, roster, departed }));
+    const classroomStack = new ClassroomStack(app, "classroom", { config, roster, departed });
+    stacks.push(classroomStack);
+    if (config.classroom.kubernetes !== undefined) {
+      // The same students and service descriptions, rendered for a cluster.
+      const bundles = classroomStack.bundles.map((b) => ({ student: b.student, services: b.services }));
+      stacks.push(new ClassroomKubernetesStack(app, "classroom-k8s", { config, bundles }));
+    }
   }
   return stacks.map((stack) => ({ stack, policy: PolicyPack.applyTo(stack, WEEK_RULES) }));
 }

@@ -3,7 +3,8 @@ import { Construct } from "constructs";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import type { Student } from "../../config/roster";
 import { ApiService, API_PORT } from "../local/api-service";
-import { literalEnv } from "../local/local-service";
+import { literalEnv, type LocalService } from "../local/local-service";
+import { ServiceContainer } from "../local/service-container";
 import { PostgresService } from "../local/postgres-service";
 import { labelBlocks, PrivateNetwork } from "../local/private-network";
 import { Sandbox } from "../local/sandbox";
@@ -77,6 +78,7 @@ export function studentPrefix(course: string, id: string): string {
  * that student's resources.
  */
 export class StudentBundle extends Construct {
+  readonly student: Student;
   readonly network: PrivateNetwork;
   readonly database: PostgresService;
   readonly sandbox: Sandbox;
@@ -85,9 +87,18 @@ export class StudentBundle extends Construct {
   /** What the class's proxy routes to. */
   readonly routes: StudentRoutes;
 
+  /** The bundle's services, as every rendering (Docker, Compose, Kubernetes) reads them. */
+  get services(): LocalService[] {
+    return this.node
+      .findAll()
+      .filter((c): c is ServiceContainer => c instanceof ServiceContainer)
+      .map((c) => c.description);
+  }
+
   constructor(scope: Construct, id: string, props: StudentBundleProps) {
     super(scope, id);
     const { student, course } = props;
+    this.student = student;
     if (student.id !== id) throw new Error(`${this.node.path}: the construct id must be the student's id, got ${JSON.stringify(id)} for ${JSON.stringify(student.id)}`);
     const prefix = studentPrefix(course, student.id);
     const memory = memoryShares(props.memoryMiB, props.services);

@@ -48,6 +48,11 @@ export interface SandboxImageProps {
 
 /** The port Jupyter listens on inside the sandbox, as the course asks. */
 export const SANDBOX_PORT = 8000;
+/**
+ * The sandbox user's uid, fixed so that Kubernetes can check it is not root (runAsUser) and so that
+ * volumes keep their owner: 1001, what useradd gave on ubuntu:24.04, whose `ubuntu` user holds 1000.
+ */
+export const SANDBOX_UID = 1001;
 export const SANDBOX_VENV = "/opt/venv";
 const UV_VERSION = "0.9.5";
 const DL_KERNEL_IPYKERNEL = "6.29.5";
@@ -84,7 +89,7 @@ export function renderSandboxDockerfile(props: SandboxImageProps): string {
     "",
     "# Ubuntu 24.04's system Python refuses pip installs (PEP 668): everything goes into a virtual",
     "# environment that the user owns, so that `pip install` (and %pip in a notebook) works as the user.",
-    `RUN useradd --create-home --shell /bin/bash ${user} \\`,
+    `RUN useradd --create-home --uid ${SANDBOX_UID} --shell /bin/bash ${user} \\`,
     ` && install -d -o ${user} -g ${user} ${SANDBOX_VENV} ${home}/workspace`,
     `USER ${user}`,
     `RUN python3 -m venv ${SANDBOX_VENV}`,
