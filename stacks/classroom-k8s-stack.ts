@@ -1,4 +1,4 @@
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
@@ -11,6 +11,7 @@ import { KUBERNETES_IMAGE_USERS, PushedClassImage, StudentSecretValues } from ".
 import type { KubernetesServiceSettings } from "../constructs/kubernetes/manifests";
 import { StudentNamespace } from "../constructs/kubernetes/student-namespace";
 import type { LocalService } from "../constructs/local/local-service";
+import { addStateBackend } from "./state";
 import { studentSecretFiles } from "../tools/classroom/secrets";
 
 export interface ClassroomKubernetesStackProps {
@@ -33,7 +34,7 @@ export class ClassroomKubernetesStack extends TerraformStack {
     const klass = config.classroom;
     const k8s = klass.kubernetes;
     if (k8s === undefined) throw new Error(`${this.node.path}: classroom.kubernetes must be set for the Kubernetes stack`);
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    addStateBackend(this);
     new KubernetesProvider(this, "kubernetes", { configPath: k8s.kubeconfig, configContext: k8s.context });
     // `docker login <registry>` first: the provider reads the credentials Docker keeps.
     new DockerProvider(this, "docker", { registryAuth: [{ address: k8s.registry.split("/")[0], configFile: "~/.docker/config.json" }] });

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
@@ -9,6 +9,7 @@ import { ClassProxy } from "../constructs/classroom/class-proxy";
 import { buildClassImages } from "../constructs/classroom/class-images";
 import { DepartedStudentVolumes, StudentBundle } from "../constructs/classroom/student-bundle";
 import { fromStackDir, PROJECT_ROOT } from "../constructs/paths";
+import { addStateBackend } from "./state";
 import { selfSignedFiles, studentSecretFiles } from "../tools/classroom/secrets";
 
 export interface ClassroomStackProps {
@@ -37,7 +38,7 @@ export class ClassroomStack extends TerraformStack {
     super(scope, id);
     const { config, roster } = props;
     const klass = config.classroom;
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    addStateBackend(this);
     new DockerProvider(this, "docker", {});
     new RandomProvider(this, "random", {});
 

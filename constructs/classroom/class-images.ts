@@ -4,6 +4,7 @@ import { apiImageProps } from "../local/api-service";
 import { SandboxImage, type SandboxImageProps } from "../local/sandbox-image";
 import type { ModelConfig } from "../shared/model-training";
 import { buildWorkloadImage } from "../shared/workload-image";
+import { STREAMLIT_CONTEXT } from "../shared/workload-contexts";
 import { WORKLOADS } from "../paths";
 import type { ClassImages, ClassroomService } from "./student-bundle";
 
@@ -25,7 +26,7 @@ export function buildClassImages(scope: Construct, props: ClassImagesProps): Cla
     sandbox: new SandboxImage(scope, "sandbox_image", props.sandbox),
     ...(props.services.includes("api") ? { api: buildWorkloadImage(new Construct(scope, "api_image"), apiImageProps(props.model)) } : {}),
     ...(props.services.includes("streamlit")
-      ? { streamlit: buildWorkloadImage(new Construct(scope, "streamlit_image"), { source: path.join(WORKLOADS, "streamlit"), repository: "week-streamlit" }) }
+      ? { streamlit: buildWorkloadImage(new Construct(scope, "streamlit_image"), { source: path.join(WORKLOADS, "streamlit"), contents: STREAMLIT_CONTEXT, repository: "week-streamlit" }) }
       : {}),
   };
 }

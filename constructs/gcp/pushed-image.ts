@@ -13,7 +13,7 @@ export interface PushedImageProps {
    * What the build context admits from the source (workload-contexts.ts).
    * @default - nothing but the build files (Dockerfile, heroku.yml)
    */
-  readonly contents?: WorkloadContext;
+  readonly contents: WorkloadContext;
   /** Image name inside the repository (`api`, `streamlit`). */
   readonly name: string;
   readonly repository: ArtifactRepository;

@@ -5,7 +5,7 @@ import { API_CONTEXT } from "../shared/workload-contexts";
 import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import type { PostgresService } from "./postgres-service";
 import type { PrivateNetwork } from "./private-network";
-import type { WorkloadImage } from "../shared/workload-image";
+import type { WorkloadImage, WorkloadImageProps } from "../shared/workload-image";
 import { WorkloadService } from "./workload-service";
 import { WEEK_DEFAULTS } from "../../config/defaults";
 
@@ -26,8 +26,8 @@ export interface ApiServiceProps {
 }
 
 /** The API's build: its folder and, when a model is configured, the training files. */
-export function apiImageProps(model?: ModelConfig): { source: string; repository: string; files?: Readonly<Record<string, string>> } {
-  return { source: path.join(WORKLOADS, "api"), repository: "week-api", files: model === undefined ? undefined : modelTrainingFiles(model) };
+export function apiImageProps(model?: ModelConfig): WorkloadImageProps {
+  return { source: path.join(WORKLOADS, "api"), contents: API_CONTEXT, repository: "week-api", files: model === undefined ? undefined : modelTrainingFiles(model) };
 }
 
 /** Port the API listens on inside its container. */

@@ -11,11 +11,8 @@ export interface WorkloadServiceProps {
   readonly network: PrivateNetwork;
   /** Folder of the workload, with its Dockerfile. */
   readonly source: string;
-  /**
-   * What the build context admits from the source (workload-contexts.ts).
-   * @default - nothing but the build files (Dockerfile, heroku.yml)
-   */
-  readonly contents?: WorkloadContext;
+  /** What the build context admits from the source (workload-contexts.ts). */
+  readonly contents: WorkloadContext;
   /** Name on the network, and of the image. */
   readonly alias: string;
   readonly containerPort: number;

@@ -8,11 +8,8 @@ import type { WorkloadContext } from "./workload-contexts";
 export interface WorkloadImageProps {
   /** Folder of the workload, with its Dockerfile. */
   readonly source: string;
-  /**
-   * What the context admits: the sources the Dockerfile copies (workload-contexts.ts).
-   * @default - nothing but the build files (Dockerfile, heroku.yml)
-   */
-  readonly contents?: WorkloadContext;
+  /** What the context admits: the sources the Dockerfile copies (workload-contexts.ts). */
+  readonly contents: WorkloadContext;
   /** Image name without the tag (`week-api`, `<registry>/<repository>/api`). */
   readonly repository: string;
   /**
