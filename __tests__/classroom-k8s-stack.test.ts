@@ -8,6 +8,8 @@ import * as path from "path";
 import { Testing } from "cdktf";
 import { parseRoster, type Roster } from "../config/roster";
 import type { WeekConfigInput } from "../config/schema";
+import { Manifest as ManifestResource } from "@cdktf/provider-kubernetes/lib/manifest";
+import { PolicyPack, WEEK_RULES } from "../policies";
 import { KUBERNETES_IMAGE_USERS } from "../constructs/kubernetes/class-cluster";
 import { WORKLOADS } from "../constructs/paths";
 import { ClassroomKubernetesStack } from "../stacks/classroom-k8s-stack";
@@ -131,5 +133,28 @@ describe("classroom.kubernetes configuration", () => {
     expect(problemsOf({ classroom: { kubernetes: { registry: "Registry With Spaces" } } })).toEqual([expect.stringMatching(/^classroom\.kubernetes\.registry must be an image repository prefix.*got "Registry With Spaces"/)]);
     expect(problemsOf({ classroom: { kubernetes: {} } })).toEqual([expect.stringMatching(/^classroom\.kubernetes\.registry/)]);
     expect(problemsOf({ classroom: { kubernetes: { registry: "r.example.org/c", ingressClassName: "Nginx_1" } } })).toEqual([expect.stringMatching(/^classroom\.kubernetes\.ingressClassName must be a DNS label.*"Nginx_1"/)]);
+  });
+});
+
+describe("the policy pack on classroom-k8s", () => {
+  test("passes with no finding and no suppression", () => {
+    const { stack } = synthCluster(["alice", "bob"]);
+    const report = PolicyPack.applyTo(stack, WEEK_RULES).judge();
+    expect(report.errors).toEqual([]);
+    expect(report.suppressed ?? []).toEqual([]);
+  });
+
+  test("finds a root container, a NodePort and an unpinned image added to a student's namespace, under the Docker rules' ids", () => {
+    const { stack } = synthCluster(["alice"]);
+    const manifests = stack.node.findAll().filter((c): c is ManifestResource => c instanceof ManifestResource);
+    const api = manifests.find((m) => (m.manifestInput as { kind?: string; metadata?: { name?: string } }).kind === "Deployment" && (m.manifestInput as { metadata: { name: string } }).metadata.name === "api")!;
+    api.addOverride("manifest.spec.template.spec.containers.0.securityContext.runAsUser", 0);
+    api.addOverride("manifest.spec.template.spec.containers.0.image", "registry.example.org/m2/api:latest");
+    const service = manifests.find((m) => (m.manifestInput as { kind?: string }).kind === "Service")!;
+    service.addOverride("manifest.spec.type", "NodePort");
+    const errors = PolicyPack.applyTo(stack, WEEK_RULES).judge().errors.join("\n");
+    expect(errors).toMatch(/\[WEEK-DOCKER-004\].*api\/api: the container's user overrides the image's non-root USER/);
+    expect(errors).toMatch(/\[WEEK-DOCKER-001\].*latest/);
+    expect(errors).toMatch(/\[WEEK-DOCKER-002\].*NodePort/);
   });
 });

@@ -62,7 +62,7 @@ describe("Kubernetes workloads judged by the Docker rules' checks", () => {
 
   test.each<[string, (pod: Json, c: Json) => void, RegExp]>([
     ["a privileged container", (_p, c) => ((c.securityContext as Json).privileged = true), /privileged/],
-    ["runAsUser 0", (_p, c) => ((c.securityContext as Json).runAsUser = 0), /runs as 0/],
+    ["runAsUser 0", (_p, c) => ((c.securityContext as Json).runAsUser = 0), /overrides the image's non-root USER/],
     ["runAsNonRoot left out", (p, c) => {
       delete (c.securityContext as Json).runAsNonRoot;
       delete (p.securityContext as Json).runAsNonRoot;
@@ -81,7 +81,7 @@ describe("Kubernetes workloads judged by the Docker rules' checks", () => {
     ["no probes", (_p, c) => delete c.readinessProbe, /no readinessProbe/],
     ["a host port", (_p, c) => (c.ports = [{ containerPort: 8000, hostPort: 8000 }]), /host port 8000 is published on every interface/],
     ["an unpinned image", (_p, c) => (c.image = "registry.example.org/week/api:latest"), /latest|pinned/],
-    ["an init container as root", (p) => (p.initContainers = [{ name: "init", image: "busybox:1.36.1", securityContext: { runAsUser: 0 } }]), /runs as 0/],
+    ["an init container as root", (p) => (p.initContainers = [{ name: "init", image: "busybox:1.36.1", securityContext: { runAsUser: 0 } }]), /overrides the image's non-root USER/],
   ])("finds %s", (_name, change, expected) => {
     expect(judge(mutate(change)).join("\n")).toMatch(expected);
   });

@@ -6,7 +6,7 @@
  * volumes, a service account token, probes) is judged here under the same ids, deny by default:
  * a field that is an expression, or a kind of workload this module does not know, is a finding.
  */
-import type { Json } from "./document";
+import { resources, type Json, type TerraformDocument } from "./document";
 import type { ContainerFinding, ContainerSpec } from "./container";
 import { isExpression, show } from "./value";
 
@@ -20,6 +20,9 @@ const POD_TEMPLATE: Readonly<Record<string, readonly string[]>> = {
   Job: ["spec", "template"],
   CronJob: ["spec", "jobTemplate", "spec", "template"],
 };
+
+/** What a Kubernetes container's `$(NAME)` reference to a variable read from a Secret becomes for the rules: a secret source. */
+export const KUBERNETES_SECRET_SOURCE = String.raw`\$\{secret_env\.[A-Za-z_][A-Za-z0-9_]*\}`;
 
 /** Kinds that run nothing and hold nothing the rules judge beyond their own checks here. */
 const PASSIVE_KINDS = new Set(["Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "ConfigMap", "PersistentVolumeClaim", "Service", "Ingress", "Secret"]);
@@ -105,8 +108,19 @@ export function workloadOfKubernetes(pathOf: string, manifest: Json): Kubernetes
     const drop = at(security, ["capabilities", "drop"]);
     if (!Array.isArray(drop) || !drop.some((d) => String(d).toUpperCase() === "ALL")) hostControl.push({ path: place, message: `capabilities.drop is ${show(drop)}, not ALL`, fix: FIX_HOST });
     const ports = Array.isArray(c.ports) ? (c.ports as unknown[]).map(objectOf).filter((p): p is Json => p?.hostPort !== undefined) : [];
+    // `$(NAME)` of a variable defined before from a Secret is that Secret's value: the rules see
+    // it as the expression `${secret_env.NAME}`, a secret source (KUBERNETES_SECRET_SOURCE).
+    const fromSecret = new Set<string>();
     const env = Array.isArray(c.env)
-      ? (c.env as unknown[]).map(objectOf).flatMap((e): Array<[string, unknown]> => (e === undefined || e.valueFrom !== undefined ? [] : [[String(e.name), e.value ?? ""]]))
+      ? (c.env as unknown[]).map(objectOf).flatMap((e): Array<[string, unknown]> => {
+          if (e === undefined) return [];
+          if (e.valueFrom !== undefined) {
+            if (at(e.valueFrom, ["secretKeyRef"]) !== undefined) fromSecret.add(String(e.name));
+            return [];
+          }
+          const value = typeof e.value === "string" ? e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => (fromSecret.has(name) ? `\${secret_env.${name}}` : whole)) : (e.value ?? "");
+          return [[String(e.name), value]];
+        })
       : typeof c.env === "string"
         ? c.env
         : [];
@@ -152,4 +166,15 @@ export function kubernetesSecretFindings(pathOf: string, manifest: Json): Contai
   return fields.length === 0
     ? []
     : [{ path: pathOf, message: `a Secret manifest carries ${fields.join(" and ")} in the document`, fix: "use kubernetes_secret_v1 with values from generated or sensitive sources (StudentNamespace does)" }];
+}
+
+/** Every `kubernetes_manifest` of a document, with its workload as the rules read it (`undefined`: a kind that runs nothing). */
+export function kubernetesManifests(doc: TerraformDocument): Array<{ path: string; manifest: Json; workload?: KubernetesWorkload }> {
+  return resources(doc, "kubernetes_manifest").map((r) => {
+    const manifest = objectOf(r.config.manifest);
+    if (manifest === undefined) {
+      return { path: r.path, manifest: {}, workload: { containers: [], hostControl: [{ path: r.path, message: `manifest is ${show(r.config.manifest)}, which the rules cannot read`, fix: FIX_HOST }], limits: [] } };
+    }
+    return { path: r.path, manifest, workload: workloadOfKubernetes(r.path, manifest) };
+  });
 }

@@ -1,6 +1,7 @@
 import { resources } from "../document";
 import { containerOfTerraform, limitsFindings } from "../container";
 import type { Finding, PolicyRule } from "../rule";
+import { kubernetesManifests } from "../kubernetes";
 import { RULE_IDS } from "../rule-ids";
 
 /** WEEK-DOCKER-003: every container has a healthcheck, a memory limit and a restart policy. */
@@ -8,6 +9,9 @@ export const dockerContainerLimits: PolicyRule = {
   id: RULE_IDS.dockerContainerLimits,
   statement: "Every container has a healthcheck, a memory limit and a restart policy, given as literal values.",
   check(doc): Finding[] {
-    return resources(doc, "docker_container").flatMap((r) => limitsFindings(containerOfTerraform(r.path, r.config)));
+    return [
+      ...resources(doc, "docker_container").flatMap((r) => limitsFindings(containerOfTerraform(r.path, r.config))),
+      ...kubernetesManifests(doc).flatMap(({ workload }) => [...(workload?.limits ?? []), ...(workload?.containers ?? []).flatMap(limitsFindings)]),
+    ];
   },
 };

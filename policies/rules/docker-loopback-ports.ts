@@ -1,6 +1,7 @@
 import { resources } from "../document";
 import { containerOfTerraform, portFindings } from "../container";
 import type { Finding, PolicyRule } from "../rule";
+import { kubernetesManifests, kubernetesPublishFindings } from "../kubernetes";
 import { RULE_IDS } from "../rule-ids";
 
 /** WEEK-DOCKER-002: host ports bind to loopback unless the configuration opens them. */
@@ -8,6 +9,9 @@ export const dockerLoopbackPorts: PolicyRule = {
   id: RULE_IDS.dockerLoopbackPorts,
   statement: "Published host ports bind to a loopback address unless network.publishOnAllInterfaces opens them.",
   check(doc): Finding[] {
-    return resources(doc, "docker_container").flatMap((r) => portFindings(containerOfTerraform(r.path, r.config)));
+    return [
+      ...resources(doc, "docker_container").flatMap((r) => portFindings(containerOfTerraform(r.path, r.config))),
+      ...kubernetesManifests(doc).flatMap(({ path, manifest, workload }) => [...kubernetesPublishFindings(path, manifest), ...(workload?.containers ?? []).flatMap(portFindings)]),
+    ];
   },
 };

@@ -1,5 +1,6 @@
 import { resources } from "../document";
 import { containerOfTerraform, hostControlFindings, volumeDriverProblem } from "../container";
+import { kubernetesManifests } from "../kubernetes";
 import { RULE_IDS } from "../rule-ids";
 import type { Finding, PolicyRule } from "../rule";
 
@@ -15,6 +16,9 @@ export const dockerNoHostControl: PolicyRule = {
     for (const v of resources(doc, "docker_volume")) {
       const problem = volumeDriverProblem(v.config.driver, v.config.driver_opts);
       if (problem !== undefined) findings.push({ path: v.path, message: problem, fix: VOLUME_FIX });
+    }
+    for (const { workload } of kubernetesManifests(doc)) {
+      findings.push(...(workload?.hostControl ?? []), ...(workload?.containers ?? []).flatMap(hostControlFindings));
     }
     return findings;
   },

@@ -2,6 +2,7 @@ import { declares, resources, type TerraformDocument } from "../document";
 import type { Finding, PolicyRule } from "../rule";
 import { imageProblem, PIN_FIX } from "../image-ref";
 import { isExpression } from "../value";
+import { kubernetesManifests } from "../kubernetes";
 import { RULE_IDS } from "../rule-ids";
 
 /**
@@ -42,6 +43,7 @@ export const dockerPinnedImage: PolicyRule = {
         }
       }
     }
+    for (const { workload } of kubernetesManifests(doc)) for (const c of workload?.containers ?? []) refs.push({ path: c.path, ref: c.image });
     return refs.flatMap(({ path, ref }) => {
       const problem = imageReferenceProblem(doc, ref);
       return problem === undefined ? [] : [{ path, message: problem, fix: PIN_FIX }];

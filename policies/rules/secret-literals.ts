@@ -1,5 +1,6 @@
 import { outputs, resources, type Json, type TerraformDocument } from "../document";
 import { containerOfTerraform } from "../container";
+import { KUBERNETES_SECRET_SOURCE, kubernetesManifests, kubernetesSecretFindings } from "../kubernetes";
 import { RULE_IDS } from "../rule-ids";
 import { isSecretName, secretSources, type Finding, type PolicyRule } from "../rule";
 import { describeFindings, scanValue } from "../secret-scan";
@@ -114,6 +115,12 @@ export const secretLiterals: PolicyRule = {
     // Environment variables: by name and by content.
     for (const r of resources(doc, "docker_container")) findings.push(...envSecretFindings(r.path, containerOfTerraform(r.path, r.config).env, sources));
     findings.push(...cloudRunEnvFindings(doc, sources));
+    // Kubernetes: the containers' literal environment, and no Secret manifest with values in the document.
+    for (const { path, manifest, workload } of kubernetesManifests(doc)) {
+      findings.push(...kubernetesSecretFindings(path, manifest));
+      const fromSecrets = new RegExp(`${sources.source}|${KUBERNETES_SECRET_SOURCE}`);
+      for (const c of workload?.containers ?? []) findings.push(...envSecretFindings(c.path, c.env, fromSecrets));
+    }
     // Provisioner environments are environment variables too.
     for (const r of resources(doc)) {
       const provisioners = blocksOf(r.config.provisioner);
@@ -127,7 +134,8 @@ export const secretLiterals: PolicyRule = {
     // Every other string of every resource, data source, variable default, local and provider, by content
     // (environment entries were judged above, by name and content).
     const envLike = (type: string, at: string) =>
-      (type === "docker_container" && /^env\[/.test(at)) || (type === "google_cloud_run_v2_service" && /\.env\[\d+\]\.value$/.test(at)) || /provisioner\[\d+\]\.local-exec\.environment\./.test(at);
+      (type === "docker_container" && /^env\[/.test(at)) || (type === "google_cloud_run_v2_service" && /\.env\[\d+\]\.value$/.test(at)) || /provisioner\[\d+\]\.local-exec\.environment\./.test(at) ||
+      (type === "kubernetes_manifest" && /\.(initContainers|containers)\[\d+\]\.env\[\d+\]\.value$/.test(at));
     for (const r of resources(doc)) {
       const body = Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== "//"));
       findings.push(...bodySecretFindings(r.path, body, sources, `${r.type}.${r.name}`, (at) => envLike(r.type, at)));
