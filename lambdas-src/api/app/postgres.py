@@ -64,6 +64,9 @@ SCHEMA_LOCK_KEY = 7_318_204
 # How often a waiting request looks at the pool's connection attempts (a database that went
 # down is reported within about this long).
 WAIT_SLICE_S = 0.1
+# The start's check and /health wait at most this long for a connection (a first connection
+# with TLS may take a second or two; the image's HEALTHCHECK gives /health 4 s).
+PROBE_WAIT_S = 3.0
 
 # Errors of a server that is up: no free slot (53300, also at connection time where the message
 # is the only clue), a statement or lock that waited past its timeout, a deadlock.
@@ -259,12 +262,12 @@ class PostgresRepository(SqlRepository):
 
     def ensure_schema(self) -> None:
         # at start: a short wait (a busy database is reported, not waited for)
-        with self._classified(), self._borrow(min(1.0, self._pool_timeout)):
+        with self._classified(), self._borrow(min(PROBE_WAIT_S, self._pool_timeout)):
             pass
 
     def ping(self) -> None:
         self._raise_if_recently_busy()
-        with self._classified(), self._borrow(min(1.0, self._pool_timeout)) as conn:
+        with self._classified(), self._borrow(min(PROBE_WAIT_S, self._pool_timeout)) as conn:
             conn.execute("SELECT 1")
 
     def _insert_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:

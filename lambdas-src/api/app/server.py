@@ -1,10 +1,10 @@
 """The HTTP server: uvicorn with httptools, and the limits uvicorn has no setting for.
 
 Why our code, still: uvicorn offers no header count, no head size answered 431 (its h11
-`h11_max_incomplete_event_size` answers 400, on the slower parser), no header or body read
+`h11_max_incomplete_event_size` answers 400, on the pure-Python parser), no header or body read
 timeout (`timeout_keep_alive` covers idle connections only); hypercorn's `read_timeout` is per
-read (a trickle passes); granian (2.8) has a header read timeout and buffer size but no header
-count or body timeout. So, on uvicorn's httptools protocol, per request:
+read (a trickle passes); granian (2.8) has a header read timeout and buffer size but no
+header-count or body-timeout setting. So, on uvicorn's httptools protocol, per request:
 - the request line and headers together at most MAX_HEADER_BYTES, and at most
   MAX_HEADER_COUNT headers: otherwise 431, then the connection is closed (bytes are counted as
   they arrive, so a 50 MB header is refused after the first MAX_HEADER_BYTES plus one read);

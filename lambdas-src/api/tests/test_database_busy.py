@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -29,8 +30,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.postgres import is_busy
 from ml.model import TextClassifier
-from tests.conftest import Server, api_env, empty_predictions, free_port, make_settings, running_api
+from tests.conftest import (
+    Server,
+    api_env,
+    empty_predictions,
+    free_port,
+    make_settings,
+    running_api,
+    with_database,
+)
 
 TEXTS = ("The senate passed the bill.", "The striker scored twice.", "The new phone is fast.")
 
@@ -245,3 +255,66 @@ def test_a_statement_or_lock_past_its_timeout_is_a_503(
         assert 0.4 < elapsed < 3
         assert listed.status_code == 200  # reads are not blocked by a SHARE lock
         assert client.post("/predict", json={"text": TEXTS[0]}).json()["stored"] is True
+
+
+@pytest.mark.parametrize(
+    ("message", "busy"),
+    [
+        ("connection failed: FATAL:  sorry, too many clients already", True),
+        (
+            "connection failed: FATAL:  remaining connection slots are reserved for roles"
+            " with the SUPERUSER attribute",
+            True,
+        ),
+        ('FATAL:  too many connections for role "week"', True),
+        ("connection failed: Connection refused", False),
+        ("FATAL:  the database system is shutting down", False),
+        ('FATAL:  password authentication failed for user "week"', False),
+    ],
+)
+def test_connection_errors_are_told_apart_busy_or_down(message: str, busy: bool) -> None:
+    assert is_busy(psycopg.OperationalError(message)) is busy
+
+
+def test_a_role_left_with_only_reserved_slots_is_busy_not_down(
+    fresh_postgres_url: str, classifier: TextClassifier, tmp_path: Path
+) -> None:
+    """The API as an ordinary role: when only the superuser's reserved slots are free, its
+    connection attempts fail with "remaining connection slots are reserved": a 503."""
+    role = f"api_{secrets.token_hex(3)}"
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        database = admin.execute("SELECT current_database()").fetchone()
+        assert database is not None
+        admin.execute(f'ALTER DATABASE "{database[0]}" OWNER TO "{role}"')
+    as_role = fresh_postgres_url.replace("://postgres@", f"://{role}@")
+    assert as_role != fresh_postgres_url
+    held: list[psycopg.Connection[Any]] = []
+    try:
+        while True:  # every slot an ordinary role may take
+            try:
+                held.append(psycopg.connect(as_role, autocommit=True, connect_timeout=5))
+            except psycopg.OperationalError as exc:
+                assert "remaining connection slots are reserved" in str(exc), exc
+                break
+        settings = make_settings(tmp_path, database_url=as_role, db_pool_timeout_s=1)
+        with TestClient(create_app(settings, classifier=classifier)) as client:
+            busy = client.post("/predict", json={"text": TEXTS[0]})
+            health = client.get("/health").json()
+            for conn in held:
+                conn.close()
+            held.clear()
+            time.sleep(0.3)
+            after = client.post("/predict", json={"text": TEXTS[0]})
+    finally:
+        for conn in held:
+            conn.close()
+        with psycopg.connect(fresh_postgres_url, autocommit=True) as admin:
+            admin.execute(f'REASSIGN OWNED BY "{role}" TO postgres')
+            admin.execute(f'DROP OWNED BY "{role}"')
+        with psycopg.connect(with_database(fresh_postgres_url, "postgres"), autocommit=True) as a:
+            a.execute(f'DROP ROLE IF EXISTS "{role}"')
+    assert busy.status_code == 503, busy.text
+    assert busy.headers["retry-after"] == "2"
+    assert (health["status"], health["database"]["status"]) == ("degraded", "busy")
+    assert after.status_code == 200 and after.json()["stored"] is True
