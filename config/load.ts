@@ -76,7 +76,7 @@ const KIND_OF: Array<[keyof fs.Stats, string]> = [
 ];
 
 /** Reads at most MAX_CONFIG_BYTES of a regular file, or throws a one-line WeekConfigError. */
-function readBounded(file: string, source: string, named: string | undefined): Buffer | undefined {
+export function readBounded(file: string, source: string, named: string | undefined): Buffer | undefined {
   const via = named === undefined ? "" : ` (WEEK_CONFIG=${show(named)})`;
   let stat: fs.Stats;
   try {
@@ -123,7 +123,7 @@ function readBounded(file: string, source: string, named: string | undefined): B
 }
 
 /** The text of the file: UTF-8, without a byte order mark; refuses UTF-16/32, NUL bytes and invalid UTF-8. */
-function decode(bytes: Buffer, source: string): string {
+export function decode(bytes: Buffer, source: string): string {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw fileError(source, "is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8");
   }

@@ -5,6 +5,7 @@
  * editors use (`week.config.schema.json`) is generated from this one (`npm run schema`)
  * and a test keeps the two in step.
  */
+import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { isPinnedReference } from "../policies/image-ref";
 import { gitRepositoryUrlProblem, maskUrl, unsafeNameProblem } from "./names";
@@ -392,6 +393,88 @@ export const gcpSchema = z
   })
   .prefault({});
 
+const COURSE = "must be 1-20 characters of a-z, 0-9 and -, starting with a letter and not ending with a dash";
+const TIME = "must be a time of day as HH:MM (24-hour clock)";
+const CLASSROOM_SERVICES = ["sandbox", "database", "api", "streamlit"] as const;
+
+/** The proxy in front of the class: one host port, TLS, a path per student. */
+export const classroomProxySchema = z
+  .strictObject({
+    hostPort: hostPort(8443).describe("The one host port of the class (HTTPS). @default 8443"),
+    bindAddress: z
+      .string({ error: "must be an IPv4 or IPv6 address such as 127.0.0.1 or 0.0.0.0" })
+      .refine((a) => ipaddr.isValid(a) && (a.includes(":") || ipaddr.IPv4.isValidFourPartDecimal(a)), {
+        error: "must be an IPv4 or IPv6 address such as 127.0.0.1 or 0.0.0.0",
+      })
+      .default("127.0.0.1")
+      .describe(
+        "Host address the proxy binds. Loopback by default: a lab server sets the address of its lab network (or 0.0.0.0) explicitly. Nothing else of the class is published. @default 127.0.0.1",
+      ),
+    tlsCertificate: safeText(z.string({ error: "must be the path of a PEM certificate" }).min(1, { error: "must be the path of a PEM certificate" }))
+      .optional()
+      .describe("PEM certificate (chain) of the proxy, read at apply time. @default - a self-signed certificate is generated (browsers warn; say so to the class)"),
+    tlsKey: safeText(z.string({ error: "must be the path of a PEM private key" }).min(1, { error: "must be the path of a PEM private key" }))
+      .optional()
+      .describe("PEM private key of tlsCertificate, read at apply time. @default - generated with the self-signed certificate"),
+    serverName: safeText(z.string({ error: "must be a host name" }).regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, { error: "must be a host name" }))
+      .default("localhost")
+      .describe("Host name the class uses in its URLs (and the self-signed certificate's name). @default localhost"),
+    image: pinnedImage("nginx:1.28.0-bookworm"),
+    memoryMiB: memoryMiB(128, 32, 4096),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.tlsCertificate === undefined) !== (p.tlsKey === undefined)) {
+      const missing = p.tlsCertificate === undefined ? "tlsCertificate" : "tlsKey";
+      ctx.addIssue({ code: "custom", path: [missing], input: undefined, message: "must be given with the other of tlsCertificate and tlsKey" });
+    }
+  })
+  .prefault({});
+
+/** The class on one server: a roster, and what each student gets. */
+export const classroomSchema = z
+  .strictObject({
+    roster: safeText(z.string({ error: "must be the path of a CSV file" }).min(1, { error: "must be the path of a CSV file" }))
+      .optional()
+      .describe("Roster CSV (id,name,email[,git_user_name,git_user_email,repository_url,api_url]), relative to the working directory. Setting it adds the classroom stack. @default - no classroom stack"),
+    course: z
+      .string({ error: COURSE })
+      .regex(/^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/, { error: COURSE })
+      .default("week")
+      .describe("Short name of the course, in every name and label of the class (week-alice-sandbox, label course=week). @default week"),
+    memoryMiB: memoryMiB(2048, 768, 65536).describe(
+      "Memory ceiling of one student's bundle in MiB: the database, the API and Streamlit get an eighth each, the sandbox the rest. @default 2048",
+    ),
+    cpus: z
+      .number({ error: "must be a number of CPUs between 0.1 and 64" })
+      .min(0.1, { error: "must be a number of CPUs between 0.1 and 64" })
+      .max(64, { error: "must be a number of CPUs between 0.1 and 64" })
+      .default(1)
+      .describe("CPU ceiling of each of a student's containers (docker --cpus). @default 1"),
+    services: z
+      .array(z.enum(CLASSROOM_SERVICES, { error: `must be one of ${CLASSROOM_SERVICES.join(", ")}` }), { error: "must be a list of services" })
+      .refine((s) => s.includes("sandbox") && s.includes("database"), { error: "must include sandbox and database (every student gets them)" })
+      .refine((s) => !s.includes("streamlit") || s.includes("api"), { error: "must include api when it includes streamlit (the app calls the API)" })
+      .refine((s) => new Set(s).size === s.length, { error: "must not list a service twice" })
+      .default(["sandbox", "database"])
+      .describe("What each student gets: sandbox and database always; api and streamlit on request. @default [\"sandbox\", \"database\"]"),
+    courseData: safeText(z.string({ error: "must be the path of a folder" }).min(1, { error: "must be the path of a folder" }))
+      .optional()
+      .describe("Folder of course data mounted read-only in every sandbox at workspace/course-data. @default - none"),
+    timezone: z
+      .string({ error: "must be an IANA time zone such as Europe/Paris" })
+      .refine((tz) => Intl.supportedValuesOf("timeZone").includes(tz) || tz === "UTC", { error: "must be an IANA time zone such as Europe/Paris" })
+      .default("Europe/Paris")
+      .describe("Time zone of the course's deadlines and the sandboxes' clocks. @default Europe/Paris"),
+    deadlines: z
+      .array(z.string({ error: TIME }).regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { error: TIME }), { error: "must be a list of times such as [\"11:30\", \"16:30\"]" })
+      .min(1, { error: "must hold at least one time" })
+      .refine((d) => d.every((t, i) => i === 0 || d[i - 1] < t), { error: "must be in increasing order, each once" })
+      .default(["11:30", "16:30"])
+      .describe("The course's daily push deadlines, in timezone. @default [\"11:30\", \"16:30\"]"),
+    proxy: classroomProxySchema,
+  })
+  .prefault({});
+
 export const weekConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path of the JSON Schema, for editors."),
@@ -403,6 +486,7 @@ export const weekConfigSchema = z
     streamlit: streamlitSchema,
     heroku: herokuSchema,
     gcp: gcpSchema,
+    classroom: classroomSchema,
   })
   .superRefine((config, ctx) => {
     const ports: Array<[string, number]> = [
