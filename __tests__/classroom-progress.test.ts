@@ -163,3 +163,45 @@ describe("progress over real repositories", () => {
     expect(html).not.toContain("<b>x");
   });
 });
+
+describe("npm run classroom -- progress", () => {
+  const ROOT = path.join(__dirname, "..");
+  function classroom(args: string[]) {
+    const run = require("child_process").spawnSync(process.execPath, ["-r", path.join(ROOT, "scripts", "ts-cache.js"), path.join(ROOT, "scripts", "classroom.ts"), ...args], {
+      cwd: tmp,
+      encoding: "utf8",
+      env: { ...process.env, WEEK_CONFIG: undefined },
+    });
+    return { status: run.status as number, stdout: run.stdout as string, stderr: run.stderr as string };
+  }
+
+  test("reads the roster's repositories, writes CSV and HTML, and records snapshots in the teacher's file", () => {
+    const ada = makeRepo(path.join(tmp, "repos", "ada"), ["2026-11-02T09:00:00Z"]);
+    fs.writeFileSync(path.join(tmp, "roster.csv"), `id,name,email,repository_url\nada,Ada,ada@example.org,file://${tmp}/repos/ada\nbob,Bob,bob@example.org,file://${tmp}/repos/bob\n`);
+    fs.writeFileSync(path.join(tmp, "week.config.json"), JSON.stringify({ classroom: { roster: "roster.csv", course: "m2" } }));
+
+    const csv = classroom(["progress", "--since", "2026-11-02", "--until", "2026-11-02", "--format", "csv"]);
+    expect(csv.status).toBe(0);
+    expect(csv.stdout).toBe(`student,date,deadline,status,commit,source\nada,2026-11-02,11:30,pushed,${ada[0].slice(0, 7)},commit-date\nada,2026-11-02,16:30,missing,,commit-date\nbob,,,error,,\n`);
+    expect(csv.stderr).toMatch(/^bob: git clone: fatal: .*bob/m);
+    expect(csv.stderr).toContain("which the student sets");
+
+    const html = classroom(["progress", "--since", "2026-11-02", "--until", "2026-11-02", "--format", "html", "--out", "report/progress.html"]);
+    expect(html.status).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, "report", "progress.html"), "utf8")).toContain("<title>Daily pushes: m2</title>");
+
+    const snap = classroom(["progress", "snapshot"]);
+    expect(snap.status).toBe(0);
+    expect(snap.stdout).toMatch(new RegExp(`^ada\\t${ada[0].slice(0, 7)}\\t`, "m"));
+    expect(snap.stdout).toMatch(/^bob\terror: git clone: /m);
+    expect(readSnapshots(path.join(tmp, "state", "m2", "progress-snapshots.jsonl")).map((s) => s.student)).toEqual(["ada", "bob"]);
+  });
+
+  test("a bad date is one line naming the option", () => {
+    fs.writeFileSync(path.join(tmp, "roster.csv"), "id,name,email\nada,Ada,ada@example.org\n");
+    fs.writeFileSync(path.join(tmp, "week.config.json"), JSON.stringify({ classroom: { roster: "roster.csv" } }));
+    const run = classroom(["progress", "--since", "2026-13-01"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('classroom progress: --since must be a date as YYYY-MM-DD, got "2026-13-01"\n');
+  });
+});

@@ -78,7 +78,7 @@ function run(args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv; so
         .split("\n")
         .map((l) => l.trim())
         .filter((l) => l !== "" && !/^(hint|warning):/.test(l));
-      const why = (error as { killed?: boolean }).killed ? `timed out after ${options.timeoutMs / 1000} s` : (lines.at(-1) ?? error.message.split("\n")[0]);
+      const why = (error as { killed?: boolean }).killed ? `timed out after ${options.timeoutMs / 1000} s` : (lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? error.message.split("\n")[0]);
       reject(new RepositoryError(maskSecrets(`git ${args[0]}: ${why}`, options.source)));
     });
   });
