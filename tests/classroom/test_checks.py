@@ -1,0 +1,160 @@
+"""`npm run classroom -- check TPn` against real servers: the API of lambdas-src/api (python -m
+app, as its image runs it) for TP3 and TP4, a server that is not the course's API for the
+failures, and a throw-away PostgreSQL for TP5. Each check is run as the teacher runs it, with
+`--url`, and read from its CSV report."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import classroom, make_database
+from loadkit import ApiServer, ApiServers, PostgresCluster, ProcessGroups, free_port
+
+HEADER = ["student", "check", "status", "detail"]
+
+
+@pytest.fixture(scope="module")
+def api(api_servers: ApiServers) -> Iterator[ApiServer]:
+    with api_servers.running("teacher") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def not_the_api(groups: ProcessGroups, run_dir: Path) -> Iterator[str]:
+    """A web server that answers, but not as the course's API (a static file server)."""
+    folder = run_dir / "static"
+    folder.mkdir(exist_ok=True)
+    (folder / "index.html").write_text("<p>my notes</p>")
+    port = free_port()
+    with (run_dir / "static.log").open("wb") as out:
+        process = groups.start(
+            "static",
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            stdout=out,
+            cwd=folder,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                import urllib.request
+
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            time.sleep(0.1)
+        yield url
+    finally:
+        groups.stop(process)
+
+
+def report(*args: str) -> list[list[str]]:
+    run = classroom("check", *args, "--format", "csv")
+    assert run.code in (0, 2), run.stderr
+    rows = run.csv_rows()
+    assert rows[0] == HEADER
+    return rows[1:]
+
+
+def test_tp3_passes_against_the_course_api(api: ApiServer) -> None:
+    rows = report("TP3", "--url", api.base_url)
+    assert rows == [
+        ["local", "test_api.sh", "pass", f"all 17 checks passed against {api.base_url}"]
+    ]
+
+
+def test_tp3_fails_in_one_line_saying_why_against_another_server(not_the_api: str) -> None:
+    [[student, check, status, detail]] = report("TP3", "--url", not_the_api)
+    assert (student, check, status) == ("local", "test_api.sh", "fail")
+    assert detail.startswith("hello world (GET /): response lacks '\"message\"'")
+    assert detail.endswith("(after 0 checks passed)")
+
+
+def test_tp3_without_an_answer_is_an_error_not_a_fail() -> None:
+    [[_, _, status, detail]] = report("TP3", "--url", f"http://127.0.0.1:{free_port()}")
+    assert status == "error"
+    assert "no HTTP answer" in detail
+
+
+def test_tp4_passes_hello_and_predict_and_fails_them_on_another_server(
+    api: ApiServer, not_the_api: str
+) -> None:
+    assert [r[:3] for r in report("TP4", "--url", api.base_url)] == [
+        ["local", "hello", "pass"],
+        ["local", "predict", "pass"],
+    ]
+    rows = report("TP4", "--url", not_the_api)
+    assert [r[:3] for r in rows] == [["local", "hello", "pass"], ["local", "predict", "fail"]]
+    assert rows[1][3].startswith("POST /predict answered 501")
+
+
+def test_tp5_finds_the_course_table_and_restores_a_dump(course_database: str) -> None:
+    rows = report("TP5", "--url", course_database)
+    assert rows == [
+        ["local", "table", "pass", "public.students: 8 columns"],
+        [
+            "local",
+            "dump and restore",
+            "pass",
+            "pg_dump -Fc | pg_restore into a scratch database:"
+            " public.students restored with 5 rows",
+        ],
+    ]
+
+
+def test_tp5_fails_without_a_table_of_five_columns(postgres: PostgresCluster) -> None:
+    url = make_database(
+        postgres,
+        "starter_like",
+        "CREATE TABLE notes (id int, body text);"
+        " CREATE TABLE predictions (a int, b int, c int, d int, e int, f int);",
+    )
+    assert report("TP5", "--url", url) == [
+        [
+            "local",
+            "table",
+            "fail",
+            "the widest table, public.notes, has 2 columns (at least 5 asked)",
+        ]
+    ]
+
+
+def test_tp5_leaves_no_scratch_database_behind(
+    postgres: PostgresCluster, course_database: str
+) -> None:
+    report("TP5", "--url", course_database)
+    import psycopg
+
+    with psycopg.connect(postgres.url(), connect_timeout=10) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()]
+    assert [n for n in names if n.startswith("tp5_restore_check_")] == []
+
+
+def test_check_tp3_over_25_apis_measured(api_servers: ApiServers, run_dir: Path) -> None:
+    """25 students' APIs (25 roster lines over three local servers), checked 8 at a time: every
+    one passes; the time is printed, not judged (a benchmark measures)."""
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(api_servers.running(f"class-{i}")) for i in range(3)]
+        folder = run_dir / "class"
+        folder.mkdir()
+        lines = ["id,name,email,api_url"] + [
+            f"s{i:02d},S{i},s{i}@example.org,{servers[i % 3].base_url}" for i in range(25)
+        ]
+        (folder / "roster.csv").write_text("\n".join(lines) + "\n")
+        (folder / "week.config.json").write_text('{"classroom": {"roster": "roster.csv"}}')
+        started = time.monotonic()
+        run = classroom("check", "TP3", "--format", "csv", cwd=folder)
+        seconds = time.monotonic() - started
+    rows = run.csv_rows()[1:]
+    assert run.code == 0, run.stderr
+    assert len(rows) == 25
+    assert {r[2] for r in rows} == {"pass"}, [r for r in rows if r[2] != "pass"]
+    print(
+        "\nclassroom figures: check TP3 over 25 APIs (3 local servers, 8 at a time):"
+        f" {seconds:.1f} s"
+    )
