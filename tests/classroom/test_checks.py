@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from conftest import classroom, make_database
-from loadkit import ApiServer, ApiServers, PostgresCluster, ProcessGroups, free_port
+from loadkit import (
+    ApiServer,
+    ApiServers,
+    PostgresCluster,
+    ProcessGroups,
+    api_env,
+    free_port,
+    wait_ready,
+)
 
 HEADER = ["student", "check", "status", "detail"]
 
@@ -158,3 +166,65 @@ def test_check_tp3_over_25_apis_measured(api_servers: ApiServers, run_dir: Path)
         "\nclassroom figures: check TP3 over 25 APIs (3 local servers, 8 at a time):"
         f" {seconds:.1f} s"
     )
+
+
+# ------------------------------------------------------------------ the student edition
+
+
+@pytest.fixture(scope="module")
+def starter(run_dir: Path) -> Path:
+    out = run_dir / "starter"
+    run = classroom("starter", "--out", str(out))
+    assert run.code == 0, run.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def starter_api(
+    starter: Path, api_servers: ApiServers, groups: ProcessGroups, run_dir: Path
+) -> Iterator[ApiServer]:
+    """The edition's API, as a student starts it after TP2 (with a trained model): its own
+    app/ (the routes with TODOs), the teacher's database."""
+    api_root = starter / "lambdas-src" / "api"
+    port = free_port()
+    env = api_env(
+        MODEL_PATH=str(api_servers.model_path),
+        DATABASE_URL=api_servers.database_url,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        LOG_LEVEL="warning",
+    )
+    env["PYTHONPATH"] = str(api_root)
+    log_path = run_dir / "api-starter.log"
+    with log_path.open("wb") as out:
+        process = groups.start(
+            "api-starter", [sys.executable, "-m", "app"], stdout=out, env=env, cwd=api_root
+        )
+    server = ApiServer(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        groups.stop(process)
+
+
+def test_tp3_fails_on_the_starter_exactly_at_the_prediction_route(starter_api: ApiServer) -> None:
+    [[_, _, status, detail]] = report("TP3", "--url", starter_api.base_url)
+    assert status == "fail"
+    assert detail.startswith("prediction (POST /predict): expected HTTP 200, got 501")
+    assert "TODO TP3: POST /predict is not written yet" in detail
+    assert detail.endswith("(after 5 checks passed)")  # hello, health, docs, HEAD, OpenAPI
+
+
+def test_tp4_on_the_starter_api_passes_hello_and_fails_predict(starter_api: ApiServer) -> None:
+    assert [r[:3] for r in report("TP4", "--url", starter_api.base_url)] == [
+        ["local", "hello", "pass"],
+        ["local", "predict", "fail"],
+    ]
+
+
+def test_tp5_fails_on_the_starter_table_file(starter: Path, postgres: PostgresCluster) -> None:
+    sql = (starter / "lambdas-src" / "database" / "initdb" / "001-course.sql").read_text()
+    assert "TODO TP5" in sql
+    url = make_database(postgres, "starter_initdb", sql)
+    assert report("TP5", "--url", url)[0][:3] == ["local", "table", "fail"]
