@@ -1,7 +1,10 @@
 import { App } from "cdktf";
 import { loadWeekConfig, WeekConfigError } from "./config/load";
+import { readRoster, RosterError } from "./config/roster";
+import type { WeekConfig } from "./config/schema";
 import { PolicyFindingsError } from "./policies";
 import { addWeekStacks } from "./stacks";
+import { ensureSelfSignedCertificate, ensureStudentSecrets, classStateDir, selfSignedFiles } from "./tools/classroom/secrets";
 
 function loadConfigOrExit() {
   try {
@@ -15,8 +18,36 @@ function loadConfigOrExit() {
   }
 }
 
-function main(): void {
+/**
+ * The class's secrets, written before synth for students who have none (never rewritten), and
+ * the proxy's self-signed certificate when the configuration gives none: the stack reads them
+ * at plan time. Says what it wrote, never a value.
+ */
+async function prepareClassroom(config: WeekConfig): Promise<void> {
+  const klass = config.classroom;
+  if (klass.roster === undefined) return;
+  let roster;
+  try {
+    roster = readRoster(klass.roster);
+  } catch (error) {
+    if (error instanceof RosterError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const created = ensureStudentSecrets(process.cwd(), klass.course, roster, config.database);
+  if (created.length > 0) console.log(`classroom: new secrets for ${created.join(", ")} in ${classStateDir(klass.course)}/ (mode 0600; npm run classroom -- handout --out DIR)`);
+  if (klass.proxy.tlsCertificate === undefined && (await ensureSelfSignedCertificate(process.cwd(), klass.course, klass.proxy.serverName))) {
+    console.log(
+      `classroom: generated a self-signed certificate for ${klass.proxy.serverName} in ${selfSignedFiles(klass.course).certificate}: browsers will warn until it is trusted; give classroom.proxy.tlsCertificate and tlsKey for a real one`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  await prepareClassroom(config);
   const app = new App();
   const stacks = addWeekStacks(app, config);
   let failed = false;
@@ -35,4 +66,7 @@ function main(): void {
   if (failed) process.exit(1);
 }
 
-main();
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

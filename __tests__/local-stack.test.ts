@@ -225,3 +225,21 @@ describe("Container sanity", () => {
     expect(Container.tfResourceType).toBe("docker_container");
   });
 });
+
+describe("volumes named after the network", () => {
+  const volumeNames = (out: SynthOutput) => Object.values(resourcesOf(out, "docker_volume")).map((v) => v.name as string).sort();
+
+  it("keeps the course's names database-data and workspace-data on the default network", () => {
+    expect(volumeNames(synthLocal().out)).toEqual(["database-data", "workspace-data"]);
+  });
+
+  it("gives a second configuration on the same engine its own volumes, mounted by its containers", () => {
+    const { out } = synthLocal({ network: { name: "week2" } });
+    expect(volumeNames(out)).toEqual(["week2-database-data", "week2-workspace-data"]);
+    const mounted = Object.values(containers(out)).flatMap((c) => (c.volumes as Array<{ volume_name: string }> | undefined) ?? []);
+    expect(mounted.map((m) => m.volume_name).sort()).toEqual([
+      expect.stringMatching(/^\$\{docker_volume\.database_data_[0-9A-F]{8}\.name\}$/),
+      expect.stringMatching(/^\$\{docker_volume\.sandbox_workspace_[0-9A-F]{8}\.name\}$/),
+    ]);
+  });
+});

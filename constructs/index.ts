@@ -22,3 +22,4 @@ export * from "./gcp/cloud-sql-postgres";
 export * from "./gcp/cloud-run-app";
 export * from "./gcp/cloud-run-api";
 export * from "./gcp/cloud-run-streamlit";
+export * from "./classroom";

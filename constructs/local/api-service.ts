@@ -4,6 +4,7 @@ import { WORKLOADS } from "../paths";
 import { modelTrainingFiles, type ModelConfig } from "../shared/model-training";
 import type { PostgresService } from "./postgres-service";
 import type { PrivateNetwork } from "./private-network";
+import type { WorkloadImage } from "../shared/workload-image";
 import { WorkloadService } from "./workload-service";
 
 export interface ApiServiceProps {
@@ -16,6 +17,15 @@ export interface ApiServiceProps {
   readonly memoryMiB?: number;
   /** What the image trains on (week.config.json `model`). @default - the sample, course pipeline */
   readonly model?: ModelConfig;
+  /** An API image shared with other students' APIs. @default - built here */
+  readonly image?: WorkloadImage;
+  /** CPU limit (docker --cpus). @default - none */
+  readonly cpus?: number;
+}
+
+/** The API's build: its folder and, when a model is configured, the training files. */
+export function apiImageProps(model?: ModelConfig): { source: string; repository: string; files?: Readonly<Record<string, string>> } {
+  return { source: path.join(WORKLOADS, "api"), repository: "week-api", files: model === undefined ? undefined : modelTrainingFiles(model) };
 }
 
 /** Port the API listens on inside its container. */
@@ -31,9 +41,10 @@ export class ApiService extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiServiceProps) {
     super(scope, id);
+    const build = apiImageProps(props.model);
     this.workload = new WorkloadService(this, "workload", {
       network: props.network,
-      source: path.join(WORKLOADS, "api"),
+      source: build.source,
       alias: "api",
       containerPort: API_PORT,
       hostPort: props.hostPort ?? 8080,
@@ -41,7 +52,9 @@ export class ApiService extends Construct {
       healthPath: "/health",
       env: [props.database.urlEnv],
       dependsOn: [props.database.service],
-      contextFiles: props.model === undefined ? undefined : modelTrainingFiles(props.model),
+      contextFiles: build.files,
+      image: props.image,
+      cpus: props.cpus,
     });
     this.url = this.workload.service.hostUrl;
     this.docsUrl = `${this.url}/docs`;

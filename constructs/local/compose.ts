@@ -83,6 +83,7 @@ function composeEnvironment(service: LocalService): ComposeService {
  * and a long form without it would bind every interface.
  */
 function composePorts(service: LocalService): ComposeService {
+  if (service.ports.length === 0 && service.expose !== undefined) return { expose: service.expose.map(String) };
   return { ports: service.ports.map((p) => `${p.hostIp}:${p.host}:${p.container}/tcp`) };
 }
 
@@ -90,6 +91,7 @@ function composeVolumes(service: LocalService, root: string): ComposeService {
   const mounts = [
     ...(service.volumes ?? []).map((v) => ({ type: "volume", source: v.name, target: v.target })),
     ...(service.files ?? []).map((f) => ({ type: "bind", source: relativePath(root, f.source), target: f.target, read_only: true })),
+    ...(service.binds ?? []).map((b) => ({ type: "bind", source: b.source, target: b.target, read_only: true })),
   ];
   return mounts.length > 0 ? { volumes: mounts } : {};
 }
@@ -122,6 +124,8 @@ export function composeService(
     hostname: service.name,
     restart: RESTART_POLICY,
     mem_limit: `${service.memoryMiB}m`,
+    ...(service.cpus === undefined ? {} : { cpus: service.cpus }),
+    ...(service.labels === undefined ? {} : { labels: { ...service.labels } }),
     ...composeEnvironment(service),
     ...composePorts(service),
     ...composeVolumes(service, options.root),

@@ -69,6 +69,14 @@ export interface ServiceVolume {
   readonly target: string;
 }
 
+/** A folder of the host mounted read-only in the container. */
+export interface ServiceBind {
+  /** Absolute path on the host. */
+  readonly source: string;
+  /** Path in the container. */
+  readonly target: string;
+}
+
 /** A file of the project given to the container (uploaded by Terraform, bind-mounted by Compose). */
 export interface ServiceFile {
   /** Absolute path on the machine that renders. */
@@ -125,8 +133,10 @@ export interface LocalService {
   readonly env?: readonly ServiceEnv[];
   /** @default - none */
   readonly envFile?: ServiceEnvFile;
-  /** The first is the service's own (its URL from the host). */
+  /** The first is the service's own (its URL from the host). Empty when the network publishes nothing. */
   readonly ports: readonly ServicePort[];
+  /** Ports the service listens on inside its network (Compose `expose`), published or not. @default - the published ports' */
+  readonly expose?: readonly number[];
   /** @default - none */
   readonly volumes?: readonly ServiceVolume[];
   /** @default - none */
@@ -134,6 +144,12 @@ export interface LocalService {
   readonly healthcheck: ServiceHealthcheck;
   /** Memory limit in MiB. */
   readonly memoryMiB: number;
+  /** CPU limit (docker --cpus). @default - none */
+  readonly cpus?: number;
+  /** Labels of the container. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Host folders mounted read-only (the class's course data). @default - none */
+  readonly binds?: readonly ServiceBind[];
   /** Services that must be healthy before this one starts. @default - none */
   readonly dependsOn?: readonly string[];
   /**

@@ -8,7 +8,7 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { WORKLOADS, fromStackDir } from "../paths";
 import { terraformEnvValue, type RuntimeValue, type ServiceEnv } from "./local-service";
-import type { PrivateNetwork } from "./private-network";
+import { labelBlocks, type PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 import { readDatabaseEnv } from "./database-env";
 
@@ -23,6 +23,8 @@ export interface PostgresServiceProps {
   readonly hostPort?: number;
   /** @default 512 */
   readonly memoryMiB?: number;
+  /** CPU limit (docker --cpus). @default - none */
+  readonly cpus?: number;
   /**
    * User and database written to a new `database.env`; an existing file wins.
    * @default week
@@ -47,6 +49,7 @@ export interface PostgresServiceProps {
   readonly initScripts?: string[];
 }
 
+/** The data volume's name on the default network (see PrivateNetwork.volumeName). */
 const DATA_VOLUME = "database-data";
 /** What Compose says when a database.env setting is missing from its variables. */
 const ENV_FILE_HINT = "run docker compose with --env-file database.env (README: Compose)";
@@ -126,9 +129,10 @@ export class PostgresService extends Construct {
       ],
     });
 
+    const volumeName = props.network.volumeName(DATA_VOLUME);
     this.volume = new Volume(this, "data", {
-      name: DATA_VOLUME,
-      labels: [{ label: "course", value: "week" }],
+      name: volumeName,
+      labels: labelBlocks(props.network.labels),
       lifecycle: { preventDestroy: props.protectVolume ?? true },
     });
     if (!(props.protectVolume ?? true)) {
@@ -157,8 +161,9 @@ export class PostgresService extends Construct {
       image: { terraform: image.imageId, pull: imageRef },
       ports: [{ container: 5432, host: props.hostPort ?? 5432 }],
       memoryMiB: props.memoryMiB ?? 512,
+      cpus: props.cpus,
       envFile: { path: props.envFile ?? "database.env", values: [user, password, database] },
-      volumes: [{ name: DATA_VOLUME, terraformName: this.volume.name, target: postgresDataPath(imageRef) }],
+      volumes: [{ name: volumeName, terraformName: this.volume.name, target: postgresDataPath(imageRef) }],
       files: initScripts.map((file) => ({ source: file, target: `/docker-entrypoint-initdb.d/${path.basename(file)}` })),
       healthcheck: {
         // TCP, not the socket: the image's temporary init server listens on the socket only.

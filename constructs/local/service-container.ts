@@ -9,13 +9,14 @@ import {
   terraformEnv,
   type LocalService,
   type ServiceEnv,
+  type ServiceBind,
   type ServiceEnvFile,
   type ServiceFile,
   type ServiceHealthcheck,
   type ServiceImage,
   type ServiceVolume,
 } from "./local-service";
-import type { PrivateNetwork } from "./private-network";
+import { labelBlocks, type PrivateNetwork } from "./private-network";
 
 export interface ServiceContainerProps {
   /** Network the container joins; `alias` is its name there. */
@@ -28,6 +29,10 @@ export interface ServiceContainerProps {
   readonly ports: ReadonlyArray<{ readonly container: number; readonly host: number }>;
   /** Memory limit in MiB. */
   readonly memoryMiB: number;
+  /** CPU limit (docker --cpus). @default - none */
+  readonly cpus?: number;
+  /** Host folders mounted read-only. @default - none */
+  readonly binds?: readonly ServiceBind[];
   /** How Docker decides the service is healthy. */
   readonly healthcheck: ServiceHealthcheck;
   /** Environment variables and where their values come from. @default - none */
@@ -84,23 +89,29 @@ export class ServiceContainer extends Construct {
       image: props.image,
       env: props.env,
       envFile: props.envFile,
-      ports: props.ports.map((p) => ({ container: p.container, host: p.host, hostIp: props.network.publishAddress })),
+      ports: props.network.publishPorts ? props.ports.map((p) => ({ container: p.container, host: p.host, hostIp: props.network.publishAddress })) : [],
+      ...(props.network.publishPorts ? {} : { expose: props.ports.map((p) => p.container) }),
       volumes: props.volumes,
       files: props.files,
       healthcheck: props.healthcheck,
       memoryMiB: props.memoryMiB,
+      cpus: props.cpus,
+      labels: props.network.labels,
+      binds: props.binds,
       dependsOn: props.dependsOn?.map((d) => d.description.name),
       waitUntilHealthy: props.waitUntilHealthy,
     };
     this.container = renderDockerContainer(this, props.network, this.description, props.dependsOn);
     const suppressions = [];
-    if (props.network.publishAddress !== "127.0.0.1") {
+    if (props.network.publishPorts && props.network.publishAddress !== "127.0.0.1") {
       const reason = "network.publishOnAllInterfaces is true in the configuration: the teacher opened the ports on purpose";
       suppress(this.container, "WEEK-DOCKER-002", reason);
       suppressions.push({ ruleId: "WEEK-DOCKER-002", reason });
     }
     this.suppressions = suppressions;
-    this.hostUrl = `http://${props.network.hostAddress}:${props.ports[0].host}`;
+    this.hostUrl = props.network.publishPorts
+      ? `http://${props.network.hostAddress}:${props.ports[0].host}`
+      : `http://${props.alias}:${props.ports[0].container}`;
   }
 }
 
@@ -119,13 +130,21 @@ function renderDockerContainer(
     image: service.image.terraform,
     restart: RESTART_POLICY,
     memory: service.memoryMiB,
+    cpus: service.cpus === undefined ? undefined : String(service.cpus),
+    labels: service.labels === undefined ? undefined : labelBlocks(service.labels),
     env: env.length > 0 ? env : undefined,
     healthcheck: { test: [...h.test], interval: h.interval, timeout: h.timeout, retries: h.retries, startPeriod: h.startPeriod },
     logDriver: LOG_DRIVER,
     logOpts: { ...LOG_OPTIONS },
     networksAdvanced: [{ name: network.network.name, aliases: [service.name] }],
     ports: service.ports.map((p) => ({ internal: p.container, external: p.host, ip: p.hostIp, protocol: "tcp" })),
-    volumes: service.volumes?.map((v) => ({ volumeName: v.terraformName, containerPath: v.target })),
+    volumes:
+      service.volumes === undefined && service.binds === undefined
+        ? undefined
+        : [
+            ...(service.volumes ?? []).map((v) => ({ volumeName: v.terraformName, containerPath: v.target })),
+            ...(service.binds ?? []).map((b) => ({ hostPath: b.source, containerPath: b.target, readOnly: true })),
+          ],
     upload: service.files?.map((f) => ({ file: f.target, content: fs.readFileSync(f.source, "utf8") })),
     wait: service.waitUntilHealthy ?? false,
     waitTimeout: 120,

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import type { Image } from "@cdktf/provider-docker/lib/image";
 import type { BuildContext } from "../shared/build-context";
-import { buildWorkloadImage } from "../shared/workload-image";
+import { buildWorkloadImage, type WorkloadImage } from "../shared/workload-image";
 import { literalEnv, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
@@ -23,6 +23,13 @@ export interface WorkloadServiceProps {
   readonly dependsOn?: readonly ServiceContainer[];
   /** Files written into the staged build context on top of the source. @default - none */
   readonly contextFiles?: Readonly<Record<string, string>>;
+  /**
+   * An image shared with other services (a class runs one API image for every student).
+   * @default - built here from `source`
+   */
+  readonly image?: WorkloadImage;
+  /** CPU limit (docker --cpus). @default - none */
+  readonly cpus?: number;
 }
 
 /**
@@ -36,17 +43,20 @@ export class WorkloadService extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkloadServiceProps) {
     super(scope, id);
-    ({ context: this.context, image: this.image } = buildWorkloadImage(this, {
-      source: props.source,
-      repository: `week-${props.alias}`,
-      files: props.contextFiles,
-    }));
+    ({ context: this.context, image: this.image } =
+      props.image ??
+      buildWorkloadImage(this, {
+        source: props.source,
+        repository: `week-${props.alias}`,
+        files: props.contextFiles,
+      }));
     this.service = new ServiceContainer(this, "service", {
       network: props.network,
       alias: props.alias,
       image: { terraform: this.image.imageId, build: { context: props.source, dockerfile: "Dockerfile" } },
       ports: [{ container: props.containerPort, host: props.hostPort }],
       memoryMiB: props.memoryMiB,
+      cpus: props.cpus,
       env: [literalEnv("PORT", String(props.containerPort)), ...(props.env ?? [])],
       healthcheck: {
         test: [

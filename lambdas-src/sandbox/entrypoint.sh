@@ -21,6 +21,7 @@
 #                                  notebooks and crud.py as it is; this script does not read it
 #   WORKSPACE                      default $HOME/workspace: Jupyter's root directory
 #   JUPYTER_PORT                   default 8000
+#   JUPYTER_BASE_URL               default /: Jupyter's base URL (/<id>/ behind the class's proxy)
 set -euo pipefail
 
 info() { printf 'sandbox: %s\n' "$*" >&2; }

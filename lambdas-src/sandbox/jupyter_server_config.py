@@ -6,6 +6,7 @@ start without one, so it never serves notebooks without authentication.
 """
 
 import os
+import re
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821  # provided by traitlets
 
@@ -30,3 +31,12 @@ c.ServerApp.port = int(_port)
 c.ServerApp.port_retries = 0  # fail loudly rather than move to a port nobody published
 c.ServerApp.allow_remote_access = True
 c.ServerApp.open_browser = False
+
+# Behind the class's reverse proxy each student's Jupyter lives under /<id>/ (JUPYTER_BASE_URL).
+_base_url = os.environ.get("JUPYTER_BASE_URL", "/")
+if not re.fullmatch(r"/(?:[a-z0-9-]+/)*", _base_url):
+    raise SystemExit(f"JUPYTER_BASE_URL must be / or /<segments>/ of a-z, 0-9 and -, got {_base_url!r}")
+c.ServerApp.base_url = _base_url
+# The proxy terminates TLS and says so in X-Forwarded-Proto/Host: origin checks of the
+# kernels' websockets compare with what the browser used.
+c.ServerApp.trust_xheaders = _base_url != "/"

@@ -44,7 +44,7 @@ def load_config(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> dict[str,
 def test_serves_on_all_interfaces_with_the_token_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = load_config(monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_PORT=None)
+    config = load_config(monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_PORT=None, JUPYTER_BASE_URL=None)
 
     assert config == {
         "IdentityProvider": {"token": "t0ken"},
@@ -55,6 +55,8 @@ def test_serves_on_all_interfaces_with_the_token_from_the_environment(
             "port_retries": 0,
             "allow_remote_access": True,
             "open_browser": False,
+            "base_url": "/",
+            "trust_xheaders": False,
         },
     }
 
@@ -63,6 +65,21 @@ def test_reads_the_port_from_jupyter_port(monkeypatch: pytest.MonkeyPatch) -> No
     config = load_config(monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_PORT="8123")
 
     assert config["ServerApp"]["port"] == 8123
+
+
+def test_serves_under_the_base_url_the_class_proxy_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_BASE_URL="/alice/")
+
+    assert config["ServerApp"]["base_url"] == "/alice/"
+    assert config["ServerApp"]["trust_xheaders"] is True
+
+
+@pytest.mark.parametrize("base_url", ["alice/", "/alice", "/Alice/", "/../"])
+def test_refuses_a_base_url_that_is_not_a_path_of_segments(
+    monkeypatch: pytest.MonkeyPatch, base_url: str
+) -> None:
+    with pytest.raises(SystemExit, match="JUPYTER_BASE_URL must be"):
+        load_config(monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_BASE_URL=base_url)
 
 
 @pytest.mark.parametrize("token", ["", "  ", None], ids=["empty", "blank", "unset"])

@@ -1,0 +1,3 @@
+export * from "./class-proxy";
+export * from "./nginx-conf";
+export * from "./student-bundle";
