@@ -1,7 +1,13 @@
+import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
+import * as os from "os";
+import * as path from "path";
 import type { AddressInfo } from "net";
 import { reportCsv, reportHtml, reportMarkdown, runChecks, TPS } from "../tools/classroom/checks";
-import { targetFromFlags } from "../tools/classroom/commands/check";
+import { parseWeekConfig } from "../config/load";
+import { proxyCertificate, targetFromFlags, targetOfStudent } from "../tools/classroom/commands/check";
+import { ensureSelfSignedCertificate, ensureStudentSecrets, selfSignedFiles } from "../tools/classroom/secrets";
 
 let server: http.Server;
 let base: string;
@@ -22,6 +28,7 @@ afterAll(async () => {
 });
 
 const root = `${__dirname}/..`;
+const ROOT_DIR = root;
 
 test("a hanging request is an error after the request timeout, and the other checks still run", async () => {
   const results = await runChecks("TP4", [{ student: "ada", apiUrl: base }], { root, requestTimeoutS: 1 });
@@ -76,4 +83,47 @@ test("--url is the target of whichever TP is checked; the Jupyter token comes fr
     sandboxContainer: "week-sandbox",
   });
   expect(targetFromFlags("TP5", { url: "postgresql://week@db/week", student: "local" })).toEqual({ student: "local", databaseUrl: "postgresql://week@db/week", databaseContainer: undefined });
+});
+
+describe("the class's targets", () => {
+  let state: string;
+  beforeAll(() => {
+    state = fs.mkdtempSync(path.join(os.tmpdir(), "classroom-targets-"));
+  });
+  afterAll(() => fs.rmSync(state, { recursive: true, force: true }));
+
+  const student = { id: "ada", name: "Ada", email: "ada@example.org", apiUrl: "https://ada-week.herokuapp.com", line: 2 };
+
+  test("each TP looks where the classroom stack puts the student: behind the proxy, in <course>-<id>-<service>, or the roster's api_url", () => {
+    const config = parseWeekConfig({ classroom: { roster: "roster.csv", course: "m2", services: ["sandbox", "database", "api", "streamlit"], proxy: { hostPort: 9443, serverName: "lab.example.org" } } });
+    expect(targetOfStudent("TP1", student, config, "tok")).toEqual({ student: "ada", sandboxUrl: "https://lab.example.org:9443/ada/", token: "tok", sandboxContainer: "m2-ada-sandbox" });
+    expect(targetOfStudent("TP2", student, config)).toEqual({ student: "ada", streamlitUrl: "https://lab.example.org:9443/ada/app/" });
+    expect(targetOfStudent("TP3", student, config)).toEqual({ student: "ada", apiUrl: "https://lab.example.org:9443/ada/api/" });
+    expect(targetOfStudent("TP4", student, config)).toEqual({ student: "ada", apiUrl: "https://ada-week.herokuapp.com" });
+    expect(targetOfStudent("TP5", student, config)).toEqual({ student: "ada", databaseContainer: "m2-ada-database" });
+    const noApi = parseWeekConfig({ classroom: { roster: "roster.csv" } });
+    expect(targetOfStudent("TP3", student, noApi).apiUrl).toBe("https://ada-week.herokuapp.com");
+  });
+
+  test("the proxy's self-signed certificate is trusted for the class's requests, and only with it", async () => {
+    const config = parseWeekConfig({ classroom: { roster: "roster.csv", course: "m2" } });
+    ensureStudentSecrets(state, "m2", { file: "roster.csv", students: [student] }, { user: "week", database: "week" });
+    expect(proxyCertificate(state, config)).toBeUndefined();
+    await ensureSelfSignedCertificate(state, "m2", "localhost");
+    const ca = proxyCertificate(state, config) as string;
+    expect(ca).toBe(path.join(state, selfSignedFiles("m2").certificate));
+    const server = https.createServer({ cert: fs.readFileSync(ca), key: fs.readFileSync(path.join(state, selfSignedFiles("m2").key)) }, (_req, res) => res.end('{"message":"Hello World"}'));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `https://localhost:${(server.address() as AddressInfo).port}`;
+    try {
+      const trusted = await runChecks("TP4", [{ student: "ada", apiUrl: url }], { root: ROOT_DIR, caFile: ca, requestTimeoutS: 5 });
+      expect(trusted[0]).toEqual({ student: "ada", check: "hello", status: "pass", detail: 'GET / answered 200: {"message":"Hello World"}' });
+      const untrusted = await runChecks("TP4", [{ student: "ada", apiUrl: url }], { root: ROOT_DIR, requestTimeoutS: 5 });
+      expect(untrusted[0].status).toBe("error");
+      expect(untrusted[0].detail).toMatch(/^GET https:\/\/localhost:\d+\/: no answer: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });

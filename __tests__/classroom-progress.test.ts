@@ -194,7 +194,7 @@ describe("npm run classroom -- progress", () => {
     expect(snap.status).toBe(0);
     expect(snap.stdout).toMatch(new RegExp(`^ada\\t${ada[0].slice(0, 7)}\\t`, "m"));
     expect(snap.stdout).toMatch(/^bob\terror: git clone: /m);
-    expect(readSnapshots(path.join(tmp, "state", "m2", "progress-snapshots.jsonl")).map((s) => s.student)).toEqual(["ada", "bob"]);
+    expect(readSnapshots(path.join(tmp, "state", "classroom", "m2", "progress-snapshots.jsonl")).map((s) => s.student)).toEqual(["ada", "bob"]);
   });
 
   test("a bad date is one line naming the option", () => {

@@ -1,6 +1,13 @@
-/** HTTP for the checks: fetch with the student's time limit and a per-request timeout. */
+/**
+ * HTTP for the checks: node's http/https, within the student's time and a per-request timeout,
+ * trusting the class proxy's certificate when it is self-signed (`caFile`), as curl does with
+ * CURL_CA_BUNDLE for test_api.sh.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import { maskUrl } from "../../../config/names";
-import { oneLine, type CheckOptions } from "./types";
+import type { CheckOptions } from "./types";
 
 export interface Answer {
   readonly status: number;
@@ -8,38 +15,63 @@ export interface Answer {
   json<T = unknown>(): T | undefined;
 }
 
-/** `url` joined to `base` (which may carry a path: https://host/ada/api/). */
+/** `path` joined to `base` (which may carry a path: https://host/ada/api/). */
 export function join(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
 
-/** The answer, or throws an Error whose message is one line naming the request. */
-export async function request(method: string, url: string, options: CheckOptions, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.requestTimeoutS * 1000)]);
-  let response: Response;
-  try {
-    response = await fetch(url, {
+const MAX_BODY = 1024 * 1024;
+
+/** The answer (any status), or throws an Error whose message is one line naming the request. */
+export function request(method: string, url: string, options: CheckOptions, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const where = `${method} ${maskUrl(url)}`;
+  return new Promise((resolve, reject) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return reject(new Error(`${where}: not a URL`));
+    }
+    const client = target.protocol === "https:" ? https : target.protocol === "http:" ? http : undefined;
+    if (client === undefined) return reject(new Error(`${where}: not an http(s) URL`));
+    const body = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body));
+    const req = client.request(target, {
       method,
-      signal,
-      redirect: "manual",
-      headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: options.signal,
+      timeout: options.requestTimeoutS * 1000,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json", "content-length": String(body.length) }), ...init.headers },
+      ...(options.caFile === undefined ? {} : { ca: fs.readFileSync(options.caFile) }),
     });
-  } catch (error) {
-    throw new Error(`${method} ${maskUrl(url)}: no answer: ${oneLine(error)}`);
-  }
-  const text = await response.text();
-  return {
-    status: response.status,
-    text,
-    json<T>() {
-      try {
-        return JSON.parse(text) as T;
-      } catch {
-        return undefined;
-      }
-    },
-  };
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      const why = options.signal.aborted ? "timed out" : error.code ? `${error.code}${error.message.includes(error.code) ? "" : `: ${error.message}`}` : error.message;
+      reject(new Error(`${where}: no answer: ${why}`));
+    });
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY) chunks.push(chunk);
+      });
+      res.on("error", (error) => reject(new Error(`${where}: the answer broke off: ${error.message}`)));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({
+          status: res.statusCode ?? 0,
+          text,
+          json<T>() {
+            try {
+              return JSON.parse(text) as T;
+            } catch {
+              return undefined;
+            }
+          },
+        });
+      });
+    });
+    req.end(body);
+  });
 }
 
 /** The first 120 characters of a body, on one line. */

@@ -30,6 +30,8 @@ export interface RunChecksOptions {
   readonly requestTimeoutS?: number;
   /** The project root (test_api.sh). */
   readonly root: string;
+  /** A PEM certificate to trust besides the system's (the class proxy's self-signed one). */
+  readonly caFile?: string;
 }
 
 /** Every student's results, in the targets' order. */
@@ -50,7 +52,7 @@ export async function runChecks(tp: string, targets: readonly CheckTarget[], opt
           }, studentTimeoutS * 1000);
         });
         try {
-          const work = entry.run(target, { requestTimeoutS: options.requestTimeoutS ?? 20, signal: controller.signal, root: options.root }).catch(
+          const work = entry.run(target, { requestTimeoutS: options.requestTimeoutS ?? 20, signal: controller.signal, root: options.root, caFile: options.caFile }).catch(
             (error: unknown): CheckResult[] => [{ student: target.student, check: tp.toUpperCase(), status: "error", detail: String((error as Error)?.message ?? error).split("\n")[0] }],
           );
           return await Promise.race([work, timedOut]);

@@ -11,7 +11,7 @@ export const tp3: TpCheck = async (target, options) => {
   const script = path.join(options.root, "lambdas-src", "api", "test", "test_api.sh");
   try {
     const ran = await run(["bash", script, target.apiUrl], options, {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TIMEOUT: String(options.requestTimeoutS), CURL_CA_BUNDLE: process.env.CURL_CA_BUNDLE },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TIMEOUT: String(options.requestTimeoutS), CURL_CA_BUNDLE: options.caFile ?? process.env.CURL_CA_BUNDLE },
       timeoutS: options.requestTimeoutS * 20,
     });
     if (ran.code === 0) return result("pass", lastLine(ran.stdout));

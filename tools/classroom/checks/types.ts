@@ -39,6 +39,8 @@ export interface CheckOptions {
   readonly signal: AbortSignal;
   /** The project root (for lambdas-src/api/test/test_api.sh). */
   readonly root: string;
+  /** A PEM certificate to trust besides the system's (the class proxy's self-signed one). */
+  readonly caFile?: string;
 }
 
 /** A TP's checks against one student; never throws for the student's fault (a result says it). */

@@ -10,10 +10,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command, Option } from "commander";
+import { studentPrefix } from "../../../constructs/classroom/student-bundle";
 import type { Student } from "../../../config/roster";
 import type { WeekConfig } from "../../../config/schema";
 import { reportCsv, reportHtml, reportMarkdown, reportTable, runChecks, TPS, type CheckTarget } from "../checks";
 import { CliError, loadClassroom, PROJECT_ROOT } from "../context";
+import { selfSignedFiles, studentSecretFiles } from "../secrets";
 
 interface CheckFlags {
   url?: string;
@@ -61,7 +63,7 @@ export function targetFromFlags(tp: string, flags: Pick<CheckFlags, "url" | "con
 export function targetOfStudent(tp: string, student: Student, config: WeekConfig, token?: string): CheckTarget {
   const c = config.classroom;
   const proxy = `https://${c.proxy.serverName}:${c.proxy.hostPort}/${student.id}`;
-  const container = (service: string) => `${c.course}-${student.id}-${service}`;
+  const container = (service: string) => `${studentPrefix(c.course, student.id)}-${service}`;
   switch (tp) {
     case "TP1":
       return { student: student.id, sandboxUrl: `${proxy}/`, token, sandboxContainer: container("sandbox") };
@@ -76,11 +78,20 @@ export function targetOfStudent(tp: string, student: Student, config: WeekConfig
   }
 }
 
-async function sandboxToken(container: string): Promise<string | undefined> {
-  const { execFile } = await import("child_process");
-  return new Promise((resolve) =>
-    execFile("docker", ["exec", container, "printenv", "JUPYTER_TOKEN"], { timeout: 15_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined)),
-  );
+/** A student's Jupyter token, from the class's secrets (state/classroom/<course>/<id>/jupyter_token). */
+function sandboxToken(root: string, course: string, id: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(root, studentSecretFiles(course, id).jupyterToken), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The proxy's certificate to trust: the configured one, or the generated self-signed one. */
+export function proxyCertificate(root: string, config: WeekConfig): string | undefined {
+  const file = config.classroom.proxy.tlsCertificate ?? selfSignedFiles(config.classroom.course).certificate;
+  const full = path.resolve(root, file);
+  return fs.existsSync(full) ? full : undefined;
 }
 
 export function command(): Command {
@@ -101,18 +112,18 @@ export function command(): Command {
       const tp = tpArg.toUpperCase();
       if (TPS[tp] === undefined) throw new CliError(`classroom check: the TP must be one of ${Object.keys(TPS).join(", ")}, got ${JSON.stringify(tpArg)}`);
       let targets: CheckTarget[];
+      let caFile: string | undefined;
       if (flags.url !== undefined || flags.container !== undefined) targets = [targetFromFlags(tp, flags)];
       else {
-        const { config, roster } = loadClassroom();
+        const { config, roster, root } = loadClassroom();
+        caFile = proxyCertificate(root, config);
         const only = flags.only?.split(",").map((s) => s.trim());
         const unknown = only?.filter((id) => !roster.students.some((s) => s.id === id)) ?? [];
         if (unknown.length > 0) throw new CliError(`classroom check: --only names students not in ${roster.file}: ${unknown.join(", ")}`);
         const students = roster.students.filter((s) => only === undefined || only.includes(s.id));
-        targets = await Promise.all(
-          students.map(async (s) => targetOfStudent(tp, s, config, tp === "TP1" ? await sandboxToken(`${config.classroom.course}-${s.id}-sandbox`) : undefined)),
-        );
+        targets = students.map((s) => targetOfStudent(tp, s, config, tp === "TP1" ? sandboxToken(root, config.classroom.course, s.id) : undefined));
       }
-      const results = await runChecks(tp, targets, { jobs: flags.jobs, studentTimeoutS: flags.timeout, requestTimeoutS: flags.requestTimeout, root: PROJECT_ROOT });
+      const results = await runChecks(tp, targets, { jobs: flags.jobs, studentTimeoutS: flags.timeout, requestTimeoutS: flags.requestTimeout, root: PROJECT_ROOT, caFile });
       const text =
         flags.format === "csv" ? reportCsv(results) : flags.format === "markdown" ? reportMarkdown(tp, results) : flags.format === "html" ? reportHtml(tp, results) : reportTable(tp, results);
       if (flags.out === undefined) process.stdout.write(text);

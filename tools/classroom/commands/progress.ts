@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Command, Option } from "commander";
 import { CliError, loadClassroom, type Classroom } from "../context";
+import { classStateDir } from "../secrets";
 import { progress, snapshot, toCsv, toHtml, toTable, TRUST_NOTE } from "../progress";
 import { today } from "../zoned-time";
 
@@ -13,7 +14,7 @@ import { today } from "../zoned-time";
 export function progressPaths(c: Classroom): { cacheDir: string; snapshotsFile: string } {
   return {
     cacheDir: path.join(c.root, ".cache", "classroom", c.config.classroom.course, "repos"),
-    snapshotsFile: path.join(c.root, "state", c.config.classroom.course, "progress-snapshots.jsonl"),
+    snapshotsFile: path.join(c.root, classStateDir(c.config.classroom.course), "progress-snapshots.jsonl"),
   };
 }
 
@@ -40,7 +41,7 @@ export function command(): Command {
     .option("--until <date>", "last course day, YYYY-MM-DD (default: today)")
     .addOption(new Option("--format <format>", "output").choices(["table", "csv", "html"]).default("table"))
     .option("--out <file>", "write the output to this file instead of the terminal")
-    .option("--snapshots <file>", "the teacher's snapshot file (default: state/<course>/progress-snapshots.jsonl)")
+    .option("--snapshots <file>", "the teacher's snapshot file (default: state/classroom/<course>/progress-snapshots.jsonl)")
     .option("--jobs <n>", "repositories fetched at once", positive, 8)
     .action(async (opts: { since?: string; until?: string; format: string; out?: string; snapshots?: string; jobs: number }) => {
       const c = loadClassroom();
@@ -70,7 +71,7 @@ export function command(): Command {
   cmd.addCommand(
     new Command("snapshot")
       .description("fetch every repository now and record its heads with the time of the fetch (run it at each deadline, by cron or by hand)")
-      .option("--snapshots <file>", "the teacher's snapshot file (default: state/<course>/progress-snapshots.jsonl)")
+      .option("--snapshots <file>", "the teacher's snapshot file (default: state/classroom/<course>/progress-snapshots.jsonl)")
       .option("--jobs <n>", "repositories fetched at once", positive, 8)
       .action(async (opts: { snapshots?: string; jobs: number }) => {
         const c = loadClassroom();
