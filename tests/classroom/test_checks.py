@@ -6,8 +6,10 @@ failures, and a throw-away PostgreSQL for TP5. Each check is run as the teacher 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 from conftest import classroom, make_database
 from loadkit import (
+    REPO,
     ApiServer,
     ApiServers,
     PostgresCluster,
@@ -228,3 +231,81 @@ def test_tp5_fails_on_the_starter_table_file(starter: Path, postgres: PostgresCl
     assert "TODO TP5" in sql
     url = make_database(postgres, "starter_initdb", sql)
     assert report("TP5", "--url", url)[0][:3] == ["local", "table", "fail"]
+
+
+# ------------------------------------------------------------------ TP2: Streamlit in chromium
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+
+
+def start_streamlit(
+    groups: ProcessGroups, run_dir: Path, app_dir: Path, name: str, api_url: str
+) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "API_URL": api_url, "PYTHONUNBUFFERED": "1"}
+    env.pop("MODEL_PATH", None)
+    with (run_dir / f"streamlit-{name}.log").open("wb") as out:
+        process = groups.start(
+            f"streamlit-{name}",
+            [
+                sys.executable,
+                *("-m", "streamlit", "run", "streamlit_app.py", f"--server.port={port}"),
+                *("--server.address=127.0.0.1", "--server.headless=true"),
+                "--browser.gatherUsageStats=false",
+            ],
+            stdout=out,
+            env=env,
+            cwd=app_dir,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).close()
+                break
+            time.sleep(0.3)
+        yield url
+    finally:
+        groups.stop(process)
+
+
+@pytest.fixture(scope="module")
+def teacher_streamlit(groups: ProcessGroups, run_dir: Path, api: ApiServer) -> Iterator[str]:
+    yield from start_streamlit(
+        groups, run_dir, REPO / "lambdas-src" / "streamlit", "t", api.base_url
+    )
+
+
+@pytest.fixture(scope="module")
+def starter_streamlit(
+    groups: ProcessGroups, run_dir: Path, starter: Path, api: ApiServer
+) -> Iterator[str]:
+    app = starter / "lambdas-src" / "streamlit"
+    yield from start_streamlit(groups, run_dir, app, "s", api.base_url)
+
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}")
+
+
+@needs_chromium
+def test_tp2_classifies_a_text_in_the_teachers_app(teacher_streamlit: str) -> None:
+    rows = report("TP2", "--url", teacher_streamlit)
+    assert [r[:3] for r in rows] == [
+        ["local", "streamlit answers", "pass"],
+        ["local", "classifies a text", "pass"],
+    ]
+    assert rows[1][3].startswith("Most likely class: ")
+
+
+@needs_chromium
+def test_tp2_fails_on_the_starters_app_which_classifies_nothing_yet(starter_streamlit: str) -> None:
+    rows = report("TP2", "--url", starter_streamlit)
+    assert [r[:3] for r in rows] == [
+        ["local", "streamlit answers", "pass"],
+        ["local", "classifies a text", "fail"],
+    ]
+    assert rows[1][3] == (
+        'no "Text to classify" box; the app shows:'
+        " TODO TP2: this page does not classify anything yet."
+    )

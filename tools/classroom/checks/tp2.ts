@@ -37,17 +37,22 @@ export const tp2: TpCheck = async (target, options) => {
   options.signal.addEventListener("abort", abort);
   try {
     const page = await browser.newPage({ ignoreHTTPSErrors: true });
-    const ms = options.requestTimeoutS * 1000;
+    const ms = options.requestTimeoutS * 3 * 1000; // a cold Streamlit page renders slowly on a busy server
     await page.goto(target.streamlitUrl, { timeout: ms });
     const box = page.getByLabel("Text to classify");
-    await box.waitFor({ timeout: ms });
+    const alert = page.locator('[data-testid="stAlert"], [data-testid="stException"]');
+    await Promise.race([box.waitFor({ timeout: ms }), alert.first().waitFor({ timeout: ms })]);
+    if (!(await box.isVisible())) {
+      add("classifies a text", "fail", `no "Text to classify" box; the app shows: ${excerpt(await alert.first().innerText())}`);
+      return out;
+    }
+    const before = await alert.count();
     await box.fill("The home team won the final after a tense match on Sunday.");
     await page.getByRole("button", { name: "Classify" }).click();
     const verdict = page.getByText("Most likely class:");
-    const problem = page.locator('[data-testid="stAlert"], [data-testid="stException"]').first();
-    await Promise.race([verdict.waitFor({ timeout: ms }), problem.waitFor({ timeout: ms })]);
+    await Promise.race([verdict.waitFor({ timeout: ms }), alert.nth(before).waitFor({ timeout: ms })]);
     if (await verdict.isVisible()) add("classifies a text", "pass", (await verdict.innerText()).trim());
-    else add("classifies a text", "fail", `the app shows: ${excerpt(await problem.innerText())}`);
+    else add("classifies a text", "fail", `the app shows: ${excerpt(await alert.nth(before).innerText())}`);
   } catch (error) {
     add("classifies a text", options.signal.aborted ? "error" : "fail", `no class shown: ${oneLine(error)}`);
   } finally {
