@@ -49,3 +49,55 @@ test("without classroom.roster the command says how to set it", () => {
   expect(run.status).toBe(1);
   expect(run.stderr).toMatch(/^classroom\.roster is not set: add/);
 });
+
+describe("handout", () => {
+  const roster = "id,name,email\nada,Ada Lovelace,ada@example.com\nalan,Alan Turing,alan@example.com\n";
+  const config = JSON.stringify({ classroom: { roster: "roster.csv", course: "m2", services: ["sandbox", "database", "api"] } });
+
+  test("writes one 0600 sheet per student with their URL, token and password, and the teacher's index; twice, the same", () => {
+    const first = classroom(["handout", "--out", "sheets"], { "week.config.json": config, "roster.csv": roster });
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+    const sheets = path.join(dir, "sheets");
+    expect(fs.readdirSync(sheets).sort()).toEqual(["ada.md", "alan.md", "index.md"]);
+    for (const f of fs.readdirSync(sheets)) expect(fs.statSync(path.join(sheets, f)).mode & 0o777).toBe(0o600);
+    const token = fs.readFileSync(path.join(dir, "state/classroom/m2/ada/jupyter_token"), "utf8").trim();
+    const password = /POSTGRES_PASSWORD=(\S+)/.exec(fs.readFileSync(path.join(dir, "state/classroom/m2/ada/database.env"), "utf8"))?.[1] as string;
+    const ada = fs.readFileSync(path.join(sheets, "ada.md"), "utf8");
+    expect(ada).toContain("https://localhost:8443/ada/");
+    expect(ada).toContain(token);
+    expect(ada).toContain(password);
+    expect(ada).toContain("https://localhost:8443/ada/api/docs");
+    expect(ada).toContain("before 11:30 and 16:30 (Europe/Paris)");
+    expect(fs.readFileSync(path.join(sheets, "alan.md"), "utf8")).not.toContain(token);
+    const index = fs.readFileSync(path.join(sheets, "index.md"), "utf8");
+    expect(index).toContain("| ada | Ada Lovelace | ada@example.com | https://localhost:8443/ada/ | ada.md |");
+    expect(index).not.toContain(token);
+    const again = classroom(["handout", "--out", "sheets"], {});
+    expect(again.status).toBe(0);
+    expect(again.stdout).not.toContain("new secrets");
+    expect(fs.readFileSync(path.join(sheets, "ada.md"), "utf8")).toBe(ada);
+  });
+
+  test("needs --out", () => {
+    const run = classroom(["handout"], { "week.config.json": config, "roster.csv": roster });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("required option '--out <dir>' not specified");
+  });
+});
+
+describe("capacity", () => {
+  test("exits 1 with one line when the class does not fit this host", () => {
+    const many = ["id,name,email", ...Array.from({ length: 200 }, (_, i) => `s${i},S ${i},s${i}@example.com`)].join("\n");
+    const run = classroom(["capacity"], { "week.config.json": JSON.stringify({ classroom: { roster: "roster.csv" } }), "roster.csv": many });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("memory: 200 working x");
+    expect(run.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^capacity: the class needs [\d.]+ GiB of memory, this host has [\d.]+ GiB/)]);
+  });
+
+  test("refuses a concurrency outside 0-1", () => {
+    const run = classroom(["capacity", "--concurrency", "2"], { "week.config.json": CONFIG, "roster.csv": "id,name,email\nada,Ada,ada@example.com\n" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('must be a share of the class between 0 and 1, got "2"');
+  });
+});

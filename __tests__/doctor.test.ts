@@ -204,6 +204,6 @@ describe("npm run doctor: the command", () => {
     expect(ready.code).toBe(0);
     const wrong = await doctor(env, ["aws"]);
     expect(wrong.code).toBe(1);
-    expect(wrong.stdout).toContain("value 'aws' is invalid for argument 'stacks'. Allowed choices are local, heroku, gcp.");
+    expect(wrong.stdout).toContain("value 'aws' is invalid for argument 'stacks'. Allowed choices are local, heroku, gcp, classroom.");
   }, 60000);
 });

@@ -66,6 +66,7 @@ export const PROXY_HEADERS = [
   "proxy_set_header X-Forwarded-Proto $scheme;",
   "proxy_set_header Upgrade $http_upgrade;",
   "proxy_set_header Connection $connection_upgrade;",
+  "proxy_connect_timeout 5s;",
   "proxy_read_timeout 3600s;",
   "proxy_send_timeout 3600s;",
   "proxy_buffering off;",

@@ -86,8 +86,9 @@ class WeekStack:
         return self.doc["output"][name]["value"]
 
 
-def load_week(stack_dir: Path) -> WeekStack:
-    doc = json.loads((stack_dir / "cdk.tf.json").read_text())
+def load_containers(doc: dict[str, Any]) -> dict[str, WeekContainer]:
+    """Every docker_container of a synthesised document by resource id, dependencies first;
+    `depends_on` holds resource ids (a class has one `sandbox` alias per student)."""
     res = doc.get("resource", {})
     images = res.get("docker_image", {})
     by_id: dict[str, WeekContainer] = {}
@@ -101,28 +102,39 @@ def load_week(stack_dir: Path) -> WeekStack:
         aliases = [a for n in c.get("networks_advanced", []) for a in n.get("aliases", [])]
         by_id[rid] = WeekContainer(
             resource=f"docker_container.{rid}",
-            alias=aliases[0],
+            alias=aliases[0] if aliases else "",
             raw=c,
             image_resource=m.group(1),
             image_name=img["name"],
             built="build" in img,
-            depends_on=[],
+            depends_on=[
+                d.removeprefix("docker_container.")
+                for d in c.get("depends_on") or []
+                if d.removeprefix("docker_container.") in res.get("docker_container", {})
+            ],
         )
-    for wc in by_id.values():
-        for dep in wc.raw.get("depends_on") or []:
-            target = dep.removeprefix("docker_container.")
-            if target in by_id:
-                wc.depends_on.append(by_id[target].alias)
     ordered: dict[str, WeekContainer] = {}
-    pending = {wc.alias: wc for wc in by_id.values()}
+    pending = dict(by_id)
     while pending:
-        ready = [a for a, wc in pending.items() if all(d in ordered for d in wc.depends_on)]
+        ready = [r for r, wc in pending.items() if all(d in ordered for d in wc.depends_on)]
         if not ready:
             raise ImageTestError(f"the containers' depends_on form a cycle: {sorted(pending)}")
-        for a in ready:
-            ordered[a] = pending.pop(a)
-    volumes = {vid: v["name"] for vid, v in res.get("docker_volume", {}).items()}
-    return WeekStack(doc=doc, containers=ordered, volumes=volumes)
+        for r in ready:
+            ordered[r] = pending.pop(r)
+    return ordered
+
+
+def load_week(stack_dir: Path) -> WeekStack:
+    doc = json.loads((stack_dir / "cdk.tf.json").read_text())
+    by_id = load_containers(doc)
+    containers: dict[str, WeekContainer] = {}
+    for wc in by_id.values():
+        wc.depends_on = [by_id[d].alias for d in wc.depends_on]
+        containers[wc.alias] = wc
+    volumes = {
+        vid: v["name"] for vid, v in doc.get("resource", {}).get("docker_volume", {}).items()
+    }
+    return WeekStack(doc=doc, containers=containers, volumes=volumes)
 
 
 # --------------------------------------------------------------------------------- Terraform
@@ -185,9 +197,10 @@ def resolve_with_terraform(
 
     body = {
         "locals": week.doc.get("locals", {}),
-        "variable": week.doc.get("variable", {}),
         "output": {k: {"value": v, "sensitive": True} for k, v in expressions.items()},
     }
+    if week.doc.get("variable"):  # an empty block is not valid Terraform JSON
+        body["variable"] = week.doc["variable"]
     config = json.loads(REF.sub(local_for, json.dumps(body)))
     config["locals"].update(synthetic)
     (stack_dir / "main.tf.json").write_text(json.dumps(config, indent=1))
@@ -288,7 +301,11 @@ def create_container(
         "Image": image,
         "Hostname": c.get("hostname"),
         "Env": wc.env,
-        "Labels": {RUN_LABEL: run_id, OWNER_LABEL: str(os.getpid())},
+        "Labels": {
+            **{str(lb["label"]): str(lb["value"]) for lb in c.get("labels") or []},
+            RUN_LABEL: run_id,
+            OWNER_LABEL: str(os.getpid()),
+        },
         "ExposedPorts": {f"{p['internal']}/{p.get('protocol', 'tcp')}": {} for p in ports},
         "Healthcheck": {
             "Test": h["test"],
@@ -316,8 +333,14 @@ def create_container(
             ],
             "NetworkMode": network,
         },
-        "NetworkingConfig": {"EndpointsConfig": {network: {"Aliases": [wc.alias]}}},
+        "NetworkingConfig": {
+            "EndpointsConfig": {network: {"Aliases": [wc.alias] if wc.alias else []}}
+        },
     }
+    if c.get("command"):
+        body["Cmd"] = list(c["command"])
+    if c.get("cpus"):
+        body["HostConfig"]["NanoCpus"] = int(float(c["cpus"]) * 1e9)
     engine("POST", f"/containers/create?name={quote(name)}", body, timeout=300)
     uploads = c.get("upload") or []
     if uploads:

@@ -10,9 +10,10 @@ import * as path from "path";
 import * as semver from "semver";
 import { loadWeekConfig, WeekConfigError } from "../../config/load";
 import type { WeekConfig } from "../../config/schema";
+import { classroomChecks } from "../classroom/doctor";
 
-export type Target = "local" | "heroku" | "gcp";
-export const TARGETS: readonly Target[] = ["local", "heroku", "gcp"];
+export type Target = "local" | "heroku" | "gcp" | "classroom";
+export const TARGETS: readonly Target[] = ["local", "heroku", "gcp", "classroom"];
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -267,7 +268,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   }
   results.push(checkTerraform(ctx));
   results.push(await checkRegistry(ctx));
-  const needsDocker = ctx.targets.includes("local") || ctx.targets.includes("gcp");
+  const needsDocker = ctx.targets.includes("local") || ctx.targets.includes("gcp") || ctx.targets.includes("classroom");
   let dockerRoot: string | undefined;
   let dockerAnswers = false;
   if (needsDocker) {
@@ -284,6 +285,9 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   }
   if (config !== undefined && ctx.targets.includes("heroku")) results.push(...checkHeroku(ctx, config));
   if (config !== undefined && ctx.targets.includes("gcp")) results.push(...checkGoogle(ctx, config));
+  if (config !== undefined && ctx.targets.includes("classroom")) {
+    results.push(...classroomChecks(config, ctx.root).map((c) => (c.ok ? ok(c.name, c.detail) : fail(c.name, c.detail, c.fix ?? ""))));
+  }
   if (needsDocker) results.push(checkDisk(ctx, dockerRoot ?? ctx.root));
   return results;
 }
