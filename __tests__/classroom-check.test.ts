@@ -127,3 +127,12 @@ describe("the class's targets", () => {
     }
   });
 });
+
+test("a URL's credentials never reach the report", async () => {
+  const results = await runChecks("TP4", [{ student: "ada", apiUrl: "http://ada:hunter2@127.0.0.1:1/?token=s3cret" }], { root, requestTimeoutS: 2 });
+  expect(results.map((r) => r.status)).toEqual(["error", "error"]);
+  for (const r of results) {
+    expect(r.detail).not.toMatch(/hunter2|s3cret/);
+    expect(r.detail).toContain("http://***@127.0.0.1:1/");
+  }
+});

@@ -22,9 +22,7 @@ from loadkit import (
     ApiServers,
     PostgresCluster,
     ProcessGroups,
-    api_env,
     free_port,
-    wait_ready,
 )
 
 HEADER = ["student", "check", "status", "detail"]
@@ -183,32 +181,11 @@ def starter(run_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def starter_api(
-    starter: Path, api_servers: ApiServers, groups: ProcessGroups, run_dir: Path
-) -> Iterator[ApiServer]:
+def starter_api(starter: Path, api_servers: ApiServers) -> Iterator[ApiServer]:
     """The edition's API, as a student starts it after TP2 (with a trained model): its own
     app/ (the routes with TODOs), the teacher's database."""
-    api_root = starter / "lambdas-src" / "api"
-    port = free_port()
-    env = api_env(
-        MODEL_PATH=str(api_servers.model_path),
-        DATABASE_URL=api_servers.database_url,
-        HOST="127.0.0.1",
-        PORT=str(port),
-        LOG_LEVEL="warning",
-    )
-    env["PYTHONPATH"] = str(api_root)
-    log_path = run_dir / "api-starter.log"
-    with log_path.open("wb") as out:
-        process = groups.start(
-            "api-starter", [sys.executable, "-m", "app"], stdout=out, env=env, cwd=api_root
-        )
-    server = ApiServer(process, f"http://127.0.0.1:{port}", log_path)
-    try:
-        wait_ready(server)
+    with api_servers.running("starter", starter / "lambdas-src" / "api") as server:
         yield server
-    finally:
-        groups.stop(process)
 
 
 def test_tp3_fails_on_the_starter_exactly_at_the_prediction_route(starter_api: ApiServer) -> None:

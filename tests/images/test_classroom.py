@@ -16,11 +16,15 @@ containers, are tested as synthesised.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
+import os
 import secrets
 import shutil
 import socket
 import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -150,6 +154,36 @@ def test_a_wrong_token_and_another_students_token_are_refused(
     assert status(klass, "ben", klass.token("ana")) == 403
     assert client.get(klass.url("/")).status_code == 404
     assert client.get(klass.url("/nobody/api/status")).status_code == 404
+
+
+def test_the_teachers_checks_run_across_the_class(klass: Klass) -> None:
+    """`npm run classroom -- check TP1` and `check TP5` in roster mode, as the teacher runs them:
+    each student's Jupyter behind the proxy (its self-signed certificate trusted, the token from
+    the class's state), the tools by docker exec, the course's table in each database and a dump
+    restored. Only the proxy's port is this run's."""
+    config = json.loads(klass.config.read_text())
+    config["classroom"]["proxy"] = {"hostPort": klass.proxy_port}
+    checks_config = klass.config.with_name("week.config.checks.json")
+    checks_config.write_text(json.dumps(config))
+    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
+    for tp, checks in (
+        ("TP1", ("jupyter token", "tools and workspace")),
+        ("TP5", ("table", "dump and restore")),
+    ):
+        done = subprocess.run(
+            ["node", "-r", *script, "check", tp, "--format", "csv"],
+            cwd=ROOT,
+            env={**os.environ, "WEEK_CONFIG": str(checks_config)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        rows = list(csv.reader(io.StringIO(done.stdout)))
+        assert rows[0] == ["student", "check", "status", "detail"]
+        expected = [(s, c, "pass") for s in STUDENTS for c in checks]
+        assert [(r[0], r[1], r[2]) for r in rows[1:]] == expected, rows
 
 
 def test_kernels_websockets_pass_the_proxy(klass: Klass, client: httpx.Client) -> None:

@@ -305,9 +305,10 @@ class ApiServers:
     database_url: str
 
     @contextlib.contextmanager
-    def running(self, name: str) -> Iterator[ApiServer]:
+    def running(self, name: str, api_root: Path = API_ROOT) -> Iterator[ApiServer]:
         """`python -m app` on a free loopback port, ready (GET /health answers), stopped at the
-        end. LOG_LEVEL=warning: no access log line per request, the warnings still written."""
+        end. LOG_LEVEL=warning: no access log line per request, the warnings still written.
+        API_ROOT: another copy of lambdas-src/api to serve (the student edition's)."""
         port = free_port()
         env = api_env(
             MODEL_PATH=str(self.model_path),
@@ -316,10 +317,11 @@ class ApiServers:
             PORT=str(port),
             LOG_LEVEL="warning",
         )
+        env["PYTHONPATH"] = str(api_root)
         log_path = self.run_dir / f"api-{name}.log"
         with log_path.open("wb") as out:
             process = self.groups.start(
-                f"api-{name}", [sys.executable, "-m", "app"], stdout=out, env=env, cwd=API_ROOT
+                f"api-{name}", [sys.executable, "-m", "app"], stdout=out, env=env, cwd=api_root
             )
         server = ApiServer(process, f"http://127.0.0.1:{port}", log_path)
         try:

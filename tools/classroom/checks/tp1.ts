@@ -5,14 +5,13 @@
  */
 import { run } from "./exec";
 import { join, request } from "./http";
-import { oneLine, type CheckResult, type TpCheck } from "./types";
+import { oneLine, resultsOf, type TpCheck } from "./types";
 
 /** What TP1 asks to find in the sandbox. */
 export const TP1_TOOLS = ["python3", "pip3", "vim", "git"];
 
 export const tp1: TpCheck = async (target, options) => {
-  const out: CheckResult[] = [];
-  const add = (check: string, status: CheckResult["status"], detail: string) => out.push({ student: target.student, check, status, detail });
+  const { out, add } = resultsOf(target.student);
   if (target.sandboxUrl === undefined) add("jupyter token", "error", "no sandbox URL for this student (--url, or the classroom's proxy)");
   else if (target.token === undefined) add("jupyter token", "error", "no Jupyter token for this student (--token, or JUPYTER_TOKEN in the sandbox's container)");
   else {

@@ -6,13 +6,12 @@
 import * as fs from "fs";
 import { chromium } from "playwright-core";
 import { excerpt, join, request } from "./http";
-import { oneLine, type CheckResult, type TpCheck } from "./types";
+import { oneLine, resultsOf, type TpCheck } from "./types";
 
 const CHROMIUM = (): string => process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 export const tp2: TpCheck = async (target, options) => {
-  const out: CheckResult[] = [];
-  const add = (check: string, status: CheckResult["status"], detail: string) => out.push({ student: target.student, check, status, detail });
+  const { out, add } = resultsOf(target.student);
   if (target.streamlitUrl === undefined) {
     add("streamlit answers", "error", "no Streamlit URL for this student (--url, or the classroom's proxy)");
     return out;

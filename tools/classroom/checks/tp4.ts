@@ -1,15 +1,13 @@
 /** TP4: the deployed API (Heroku, Cloud Run) answers `/` and `/predict`; its image is under the course's 500 MB when named. */
-import { maskUrl } from "../../../config/names";
 import { run } from "./exec";
 import { excerpt, join, request } from "./http";
-import { oneLine, type CheckResult, type TpCheck } from "./types";
+import { oneLine, resultsOf, type TpCheck } from "./types";
 
 /** The course's limit for the deployed image (Heroku's slug/image advice). */
 export const IMAGE_LIMIT_MB = 500;
 
 export const tp4: TpCheck = async (target, options) => {
-  const out: CheckResult[] = [];
-  const add = (check: string, status: CheckResult["status"], detail: string) => out.push({ student: target.student, check, status, detail });
+  const { out, add } = resultsOf(target.student);
   if (target.apiUrl === undefined) {
     add("hello", "error", "no deployed URL for this student (api_url in the roster, or --url)");
     return out;
@@ -44,5 +42,5 @@ export const tp4: TpCheck = async (target, options) => {
       add("image size", "error", oneLine(error));
     }
   }
-  return out.map((r) => ({ ...r, detail: maskUrl(r.detail) }));
+  return out;
 };

@@ -8,7 +8,7 @@
 import { randomBytes } from "crypto";
 import { maskUrl } from "../../../config/names";
 import { run, type Ran } from "./exec";
-import { oneLine, type CheckOptions, type CheckResult, type CheckTarget, type TpCheck } from "./types";
+import { oneLine, resultsOf, type CheckOptions, type CheckTarget, type TpCheck } from "./types";
 
 /** Columns the course asks of the TP5 table. */
 export const MIN_COLUMNS = 5;
@@ -65,8 +65,7 @@ function firstError(ran: Ran): string {
 }
 
 export const tp5: TpCheck = async (target, options) => {
-  const out: CheckResult[] = [];
-  const add = (check: string, status: CheckResult["status"], detail: string) => out.push({ student: target.student, check, status, detail: maskUrl(detail) });
+  const { out, add } = resultsOf(target.student);
   if (target.databaseUrl === undefined && target.databaseContainer === undefined) {
     add("table", "error", "no database for this student (--database-url, or the classroom's database container)");
     return out;

@@ -1,4 +1,5 @@
 /** What a TP check reads and returns. */
+import { maskUrl } from "../../../config/names";
 
 export type CheckStatus = "pass" | "fail" | "error";
 
@@ -53,4 +54,10 @@ export function oneLine(error: unknown): string {
   const cause = e?.cause?.code ?? e?.cause?.message;
   const text = `${e?.message ?? String(error)}${cause ? ` (${cause})` : ""}`;
   return text.split("\n")[0].slice(0, 300);
+}
+
+/** A student's results as a check adds them: `add(check, status, detail)`, then `out`; details have URL credentials masked. */
+export function resultsOf(student: string): { out: CheckResult[]; add: (check: string, status: CheckStatus, detail: string) => void } {
+  const out: CheckResult[] = [];
+  return { out, add: (check, status, detail) => void out.push({ student, check, status, detail: maskUrl(detail) }) };
 }
