@@ -110,7 +110,7 @@ export function reportHtml(tp: string, results: readonly CheckResult[]): string 
       const cells = checks
         .map((c) => {
           const r = results.find((x) => x.student === s && x.check === c);
-          return r === undefined ? "<td></td>" : `<td class="${r.status}"><b>${r.status}</b><br><small>${escapeHtml(r.detail)}</small></td>`;
+          return r === undefined ? '<td class="skipped">not run (an earlier check failed)</td>' : `<td class="${r.status}"><b>${r.status}</b><br><small>${escapeHtml(r.detail)}</small></td>`;
         })
         .join("");
       return `<tr><th scope="row">${escapeHtml(s)}</th>${cells}</tr>`;
@@ -127,6 +127,7 @@ th[scope=row]{text-align:left}
 td.pass{background:#c8f0c8;color:#0b5d1e}
 td.fail{background:#f7c6c5;color:#8a1c1c}
 td.error{background:#fde7b0;color:#6b4b00}
+td.skipped{color:#888;font-size:.8rem}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(counts(results))}. <span style="background:#c8f0c8">pass</span> <span style="background:#f7c6c5">fail: the student's work</span> <span style="background:#fde7b0">error: the check could not run</span></p>
