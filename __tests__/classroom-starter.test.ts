@@ -69,11 +69,12 @@ test("no reference solution's content reaches the edition, in its own file or an
   expect(leaksIn(out)).toEqual([]);
 });
 
-test("the check finds a solution put back under another name, and the TP5 table inside the local stack's snapshot", () => {
+test("the check finds a solution put back under another name, and the TP5 table inside a stack's jest snapshot", () => {
   const other = `${out}-leaky`;
   writeStarter(ROOT, other);
   try {
     fs.copyFileSync(path.join(ROOT, manifest.solutions[0].path), path.join(other, "lambdas-src", "api", "ml", "algo_reference.py"));
+    fs.mkdirSync(path.join(other, "__tests__", "__snapshots__"));
     fs.copyFileSync(path.join(ROOT, "__tests__", "__snapshots__", "local-stack.test.ts.snap"), path.join(other, "__tests__", "__snapshots__", "local-stack.test.ts.snap"));
     const leaks = leaksIn(other);
     expect(leaks).toContain(`lambdas-src/api/ml/algo_reference.py is ${manifest.solutions[0].path}`);
@@ -91,7 +92,7 @@ test("the edition keeps the toolkit, its README walks through TP1-TP5, the toolk
   const readme = fs.readFileSync(path.join(out, "README.md"), "utf8");
   for (const tp of ["TP1", "TP2", "TP3", "TP4", "TP5"]) expect(readme).toContain(`## ${tp} (Jour ${tp.slice(2)})`);
   expect(fs.readFileSync(path.join(out, "docs/toolkit.md"), "utf8")).toBe(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"));
-  for (const dropped of ["starter", "docs/course.md", "lambdas-src/api/tests", "lambdas-src/database/tests"]) expect(fs.existsSync(path.join(out, dropped))).toBe(false);
+  for (const dropped of ["starter", "docs/course.md", "lambdas-src/api/tests", "lambdas-src/database/tests", "__tests__/__snapshots__"]) expect(fs.existsSync(path.join(out, dropped))).toBe(false);
 });
 
 test("refuses to write over a folder that is not empty", () => {
