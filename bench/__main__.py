@@ -17,7 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import b_ci, b_cold_start, b_image_size, b_predict, b_synth, b_train
+from bench import (
+    b_ci,
+    b_classroom,
+    b_cold_start,
+    b_image_size,
+    b_predict,
+    b_synth,
+    b_train,
+)
 from bench.common import ROOT, BenchError, Models, Size, log, machine, skipped
 from bench.report import table, update_readme
 
@@ -31,6 +39,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Size, Models], list[dict[str, Any]]], str]
     "cold-start": (b_cold_start.run, "s"),
     "image-size": (b_image_size.run, "MB"),
     "ci": (b_ci.run, "s"),
+    "classroom": (b_classroom.run, "s"),
 }
 
 

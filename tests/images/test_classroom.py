@@ -16,200 +16,43 @@ containers, are tested as synthesised.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
+import os
 import secrets
 import shutil
 import socket
 import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from image_support import (
-    DEBIAN_STANDIN,
-    ROOT,
-    ImageTestError,
-    docker,
-    inspect,
-    labels,
-    run,
-)
-from week_support import (
-    POSTGRES_STANDIN,
-    WeekContainer,
-    WeekStack,
-    create_container,
-    host_port,
+from classroom_support import (
+    HEALTHY_TIMEOUT_S,
+    Klass,
+    course_objects,
+    launch,
+    launch_class,
     load_containers,
-    remove_container,
-    resolve_with_terraform,
-    stack_refs,
-    start_container,
-    terraform_path,
-    wait_healthy,
+    network_names,
+    prepare_class,
+    resolve,
+    synth_class,
+    teardown,
+    write_roster,
 )
+from image_support import ROOT, ImageTestError, docker, inspect
+from week_support import host_port, remove_container, terraform_path, wait_healthy
 
 if TYPE_CHECKING:
     from conftest import Builds
 
-NGINX_STANDIN = "week-local/nginx-standin:1.22-bookworm"
-HEALTHY_TIMEOUT_S = 240
 STUDENTS = ("ana", "ben", "cleo")
-
-
-def build_nginx_standin(say: Callable[[str], None]) -> None:
-    if inspect("image", NGINX_STANDIN) is not None:
-        return
-    if inspect("image", DEBIAN_STANDIN) is None:
-        raise ImageTestError(f"{DEBIAN_STANDIN} is missing: run scripts/docker-bases.sh")
-    say(f"building {NGINX_STANDIN} (Debian's nginx, scripts/nginx-standin) ...")
-    run(
-        ["docker", "build", "--network", "host", "-t", NGINX_STANDIN, "scripts/nginx-standin"],
-        timeout=600,
-        cwd=ROOT,
-    )
-
-
-def write_roster(path: Path, ids: tuple[str, ...]) -> None:
-    lines = ["id,name,email", *(f"{i},Student {i.title()},{i}@example.com" for i in ids)]
-    path.write_text("\n".join(lines) + "\n")
-
-
-def synth_class(workdir: Path, config: Path, out: Path) -> dict[str, Any]:
-    run(
-        ["npm", "run", "--silent", "synth"],
-        timeout=600,
-        env={"CDKTF_OUTDIR": str(out), "WEEK_CONFIG": str(config)},
-        cwd=ROOT,
-    )
-    doc: dict[str, Any] = json.loads((out / "stacks" / "classroom" / "cdk.tf.json").read_text())
-    return doc
-
-
-@dataclass
-class Klass:
-    course: str
-    doc: dict[str, Any]
-    containers: dict[str, WeekContainer]  # by resource id, dependencies first
-    images: dict[str, str]  # docker_image id -> image this run uses
-    state: Path  # ROOT/state/classroom/<course>
-    run_id: str
-    workdir: Path
-    config: Path
-    roster: Path
-    say: Callable[[str], None]
-    proxy_port: int = 0
-
-    def name(self, student: str, service: str) -> str:
-        return f"{self.course}-{student}-{service}"
-
-    def token(self, student: str) -> str:
-        return (self.state / student / "jupyter_token").read_text().strip()
-
-    def url(self, path: str) -> str:
-        return f"https://127.0.0.1:{self.proxy_port}{path}"
-
-    def tls(self) -> ssl.SSLContext:
-        """Trusts the proxy's self-signed certificate only (and checks its name)."""
-        context = ssl.create_default_context(cafile=str(self.state / "tls" / "cert.pem"))
-        return context
-
-
-def resolve(k: Klass, doc: dict[str, Any], containers: dict[str, WeekContainer]) -> None:
-    """Resolves every container's env and uploads with real Terraform; the class's secret
-    files are where path.module finds them (three folders up from the stack)."""
-    refs = {f"{wc.resource}.name": wc.raw["name"] for wc in containers.values()}
-    res = doc["resource"]
-    refs |= {f"docker_volume.{vid}.name": v["name"] for vid, v in res["docker_volume"].items()}
-    refs |= {f"docker_network.{nid}.name": n["name"] for nid, n in res["docker_network"].items()}
-    refs |= {f"docker_image.{iid}.image_id": k.images[iid] for iid in res["docker_image"]}
-    week = WeekStack(doc=doc, containers={}, volumes={})
-    eval_root = k.workdir / "terraform-eval"
-    target = eval_root / "state" / "classroom" / k.course
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(k.state, target)
-    expressions = {f"env_{rid}": wc.raw.get("env") or [] for rid, wc in containers.items()}
-    expressions |= {f"upload_{rid}": wc.raw.get("upload") or [] for rid, wc in containers.items()}
-    resolved = resolve_with_terraform(
-        week,
-        k.workdir,
-        refs=stack_refs(week, refs),
-        database_env="",
-        variables={},
-        expressions=expressions,
-    )
-    for rid, wc in containers.items():
-        wc.env = [str(e) for e in resolved[f"env_{rid}"]]
-        wc.raw = {**wc.raw, "upload": resolved[f"upload_{rid}"]}
-
-
-def network_of(wc: WeekContainer) -> list[str]:
-    """The stack's network names of a container (resolved from the network resources)."""
-    return [str(n["name"]) for n in wc.raw.get("networks_advanced", [])]
-
-
-def launch(k: Klass, wc: WeekContainer, networks: dict[str, str]) -> None:
-    """Creates and starts one container as the provider does; the proxy joins every network."""
-    nets = [networks[n] for n in network_of(wc)]
-    volumes = {vid: v["name"] for vid, v in k.doc["resource"].get("docker_volume", {}).items()}
-    image = k.images[wc.image_resource]
-    create_container(
-        wc, name=wc.raw["name"], image=image, network=nets[0], volumes=volumes, run_id=k.run_id
-    )
-    for other in nets[1:]:
-        docker("network", "connect", other, wc.raw["name"])
-    start_container(wc.raw["name"])
-
-
-def network_names(doc: dict[str, Any]) -> dict[str, str]:
-    """`${docker_network.<id>.name}` -> the network's name."""
-    return {
-        f"${{docker_network.{nid}.name}}": n["name"]
-        for nid, n in doc["resource"]["docker_network"].items()
-    }
-
-
-def create_networks_and_volumes(
-    k: Klass, doc: dict[str, Any], only: set[str] | None = None
-) -> None:
-    for kind in ("docker_network", "docker_volume"):
-        for rid, r in doc["resource"].get(kind, {}).items():
-            if only is not None and rid not in only:
-                continue
-            lbl = [
-                a for lb in r.get("labels", []) for a in ("--label", f"{lb['label']}={lb['value']}")
-            ]
-            if kind == "docker_network":
-                docker(
-                    "network", "create", "--driver", "bridge", *lbl, *labels(k.run_id), r["name"]
-                )
-            else:
-                docker("volume", "create", *lbl, *labels(k.run_id), r["name"])
-
-
-def course_objects(course: str) -> dict[str, list[str]]:
-    """Containers, networks and volumes labelled with the course."""
-    flt = ["--filter", f"label=course={course}"]
-    found = {
-        "containers": docker("ps", "-a", *flt, "--format", "{{.Names}}"),
-        "networks": docker("network", "ls", *flt, "--format", "{{.Name}}"),
-        "volumes": docker("volume", "ls", *flt, "--format", "{{.Name}}"),
-    }
-    return {kind: sorted(n for n in text.splitlines() if n.strip()) for kind, text in found.items()}
-
-
-def teardown(course: str) -> None:
-    objs = course_objects(course)
-    for c in objs["containers"]:
-        remove_container(c)
-    for n in objs["networks"]:
-        run(["docker", "network", "rm", n], timeout=120, check=False)
-    for v in objs["volumes"]:
-        run(["docker", "volume", "rm", "-f", v], timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -218,54 +61,32 @@ def klass(
 ) -> Iterator[Klass]:
     if terraform_path() is None:
         pytest.skip("no terraform on the PATH: the classroom stack's expressions need it")
-    if inspect("image", POSTGRES_STANDIN) is None:
-        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/docker-bases.sh")
-    build_nginx_standin(say)
     course = f"it-{secrets.token_hex(4)}"
-    here = workdir / "classroom"
-    here.mkdir(exist_ok=True)
-    roster = here / "roster.csv"
-    write_roster(roster, STUDENTS)
-    config = here / "week.config.json"
-    config.write_text(json.dumps({"classroom": {"roster": str(roster), "course": course}}))
-    state = ROOT / "state" / "classroom" / course
+
+    def built(name: str) -> str:
+        sandbox = builds.get("sandbox")
+        assert name == sandbox.spec.tag, (name, sandbox.spec.tag)
+        return sandbox.spec.tag
+
     try:
         t0 = time.monotonic()
-        doc = synth_class(workdir, config, here / "cdktf.out")
-        say(f"classroom synth ({len(STUDENTS)} students) in {time.monotonic() - t0:.0f} s")
-        containers = load_containers(doc)
-        sandbox = builds.get("sandbox")
-        images: dict[str, str] = {}
-        for iid, img in doc["resource"]["docker_image"].items():
-            if "build" in img:
-                assert img["name"] == sandbox.spec.tag, (img["name"], sandbox.spec.tag)
-                images[iid] = sandbox.spec.tag
-            elif img["name"].startswith("postgres:"):
-                images[iid] = POSTGRES_STANDIN
-            elif img["name"].startswith("nginx:"):
-                images[iid] = NGINX_STANDIN
-            else:
-                raise ImageTestError(
-                    f"the classroom stack uses {img['name']}, which has no stand-in"
-                )
-        k = Klass(course, doc, containers, images, state, run_id, workdir, config, roster, say)
-        resolve(k, doc, containers)
-        create_networks_and_volumes(k, doc)
-        networks = network_names(doc)
+        k = prepare_class(
+            workdir=workdir,
+            run_id=run_id,
+            course=course,
+            students=STUDENTS,
+            services=["sandbox", "database"],
+            built=built,
+            say=say,
+        )
+        say(f"classroom synth and resolution in {time.monotonic() - t0:.0f} s")
         t0 = time.monotonic()
-        # as Terraform does: everything at once, a container after those it depends on are healthy
-        started: set[str] = set()
-        for wc in containers.values():
-            for dep in wc.depends_on:
-                if dep not in started:
-                    wait_healthy(containers[dep].raw["name"], HEALTHY_TIMEOUT_S)
-                    started.add(dep)
-            launch(k, wc, networks)
-        for wc in containers.values():
-            wait_healthy(wc.raw["name"], HEALTHY_TIMEOUT_S)
+        launch_class(k)
+        names = [wc.raw["name"] for wc in k.containers.values()]
+        for name in names:
+            wait_healthy(name, HEALTHY_TIMEOUT_S)
         took = time.monotonic() - t0
         say(f"class of {len(STUDENTS)} healthy behind the proxy {took:.0f} s after the first start")
-        names = [wc.raw["name"] for wc in containers.values()]
         usage = docker("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", *names)
         say("memory just after start: " + "; ".join(usage.strip().splitlines()))
         k.proxy_port = host_port(f"{course}-proxy", 8443)
@@ -273,7 +94,7 @@ def klass(
     finally:
         teardown(course)
         left = course_objects(course)
-        shutil.rmtree(state, ignore_errors=True)
+        shutil.rmtree(ROOT / "state" / "classroom" / course, ignore_errors=True)
         if any(left.values()):
             raise ImageTestError(f"teardown left {left}")
 
@@ -333,6 +154,36 @@ def test_a_wrong_token_and_another_students_token_are_refused(
     assert status(klass, "ben", klass.token("ana")) == 403
     assert client.get(klass.url("/")).status_code == 404
     assert client.get(klass.url("/nobody/api/status")).status_code == 404
+
+
+def test_the_teachers_checks_run_across_the_class(klass: Klass) -> None:
+    """`npm run classroom -- check TP1` and `check TP5` in roster mode, as the teacher runs them:
+    each student's Jupyter behind the proxy (its self-signed certificate trusted, the token from
+    the class's state), the tools by docker exec, the course's table in each database and a dump
+    restored. Only the proxy's port is this run's."""
+    config = json.loads(klass.config.read_text())
+    config["classroom"]["proxy"] = {"hostPort": klass.proxy_port}
+    checks_config = klass.config.with_name("week.config.checks.json")
+    checks_config.write_text(json.dumps(config))
+    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
+    for tp, checks in (
+        ("TP1", ("jupyter token", "tools and workspace")),
+        ("TP5", ("table", "dump and restore")),
+    ):
+        done = subprocess.run(
+            ["node", "-r", *script, "check", tp, "--format", "csv"],
+            cwd=ROOT,
+            env={**os.environ, "WEEK_CONFIG": str(checks_config)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        rows = list(csv.reader(io.StringIO(done.stdout)))
+        assert rows[0] == ["student", "check", "status", "detail"]
+        expected = [(s, c, "pass") for s in STUDENTS for c in checks]
+        assert [(r[0], r[1], r[2]) for r in rows[1:]] == expected, rows
 
 
 def test_kernels_websockets_pass_the_proxy(klass: Klass, client: httpx.Client) -> None:

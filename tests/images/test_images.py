@@ -9,6 +9,8 @@ no Docker engine answers.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -178,6 +180,49 @@ def test_sandbox_jupyter_serves_requests_with_the_token(
     assert "welcome.py" in names, f"the folder Jupyter serves holds {sorted(names)}"
     tree = http.get(f"{sandbox.url}/tree", params={"token": canaries["JUPYTER_TOKEN"]}, timeout=10)
     assert tree.status_code == 200
+
+
+def classroom_check(tp: str, *args: str, env: dict[str, str] | None = None) -> list[list[str]]:
+    """`npm run classroom -- check TP --format csv ARGS` (the teacher's check): its rows."""
+    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
+    done = subprocess.run(
+        ["node", "-r", *script, "check", tp, "--format", "csv", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0] == ["student", "check", "status", "detail"]
+    return rows[1:]
+
+
+def test_classroom_check_tp1_passes_against_the_sandbox_and_fails_a_container_without_the_tools(
+    sandbox: Container, api: Container, canaries: dict[str, str]
+) -> None:
+    token = {"JUPYTER_TOKEN": canaries["JUPYTER_TOKEN"]}
+    assert classroom_check("TP1", "--url", sandbox.url, "--container", sandbox.name, env=token) == [
+        [
+            "local",
+            "jupyter token",
+            "pass",
+            "Jupyter answers with the token (200) and refuses without it (403)",
+        ],
+        [
+            "local",
+            "tools and workspace",
+            "pass",
+            "python3, pip3, vim, git and the workspace folder are there",
+        ],
+    ]
+    # the API's container is not a sandbox: no vim, git or workspace (its base has pip3)
+    rows = classroom_check("TP1", "--url", sandbox.url, "--container", api.name, env=token)
+    assert rows[1] == ["local", "tools and workspace", "fail", "missing: vim, git, workspace"]
+    wrong = classroom_check("TP1", "--url", sandbox.url, env={"JUPYTER_TOKEN": "not-the-token"})
+    assert wrong[0][:3] == ["local", "jupyter token", "fail"]
 
 
 KERNEL_CODE = """

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 from week_testkit.processes import ProcessGroups, rss_bytes
-from week_testkit.server import ServerProcess, api_server
+from week_testkit.server import API_DIR, ServerProcess, api_server
 from week_testkit.wrk import Wrk
 
 MIB = 1024 * 1024
@@ -87,11 +87,13 @@ class ApiServers:
     database_url: str
 
     @contextlib.contextmanager
-    def running(self, name: str) -> Iterator[ServerProcess]:
+    def running(self, name: str, api_dir: Path = API_DIR) -> Iterator[ServerProcess]:
         """`python -m app` on a free loopback port, ready (GET /health answers), stopped at the
-        end. LOG_LEVEL=warning: no access log line per request, the warnings still written."""
+        end. LOG_LEVEL=warning: no access log line per request, the warnings still written.
+        api_dir: another copy of lambdas-src/api to serve (the student edition's)."""
         server = api_server(
             self.run_dir / f"api-{name}.log",
+            api_dir=api_dir,
             groups=self.groups,
             name=f"api-{name}",
             python=sys.executable,

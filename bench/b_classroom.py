@@ -1,0 +1,225 @@
+"""classroom: a class of 25 (sandbox + database + API each) started on this Docker engine from
+the synthesised classroom stack, behind its TLS proxy, with the machinery of the roster-of-3
+image test (tests/images/classroom_support.py). Images already built (the image tests' tags;
+skipped otherwise). Figures: seconds from the first container created to every student ready
+behind the proxy (their Jupyter's /api/status with their token and their API's /health, both
+through the proxy), the first student ready, and the memory of one idle bundle (median and max,
+docker stats 30 s after the class is ready), which feeds `npm run classroom -- capacity`.
+
+The side-by-side JupyterHub + DockerSpawner run the issue asks for is not built: its row says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from bench.common import ROOT, BenchError, Size, goal, log, result, skipped
+
+sys.path.append(str(ROOT / "tests" / "images"))
+
+STUDENTS = 25
+READY_TIMEOUT_S = 900
+
+
+def _mib(text: str) -> float:
+    value, unit = text.strip().split(" ")[0], ""
+    for suffix in ("GiB", "MiB", "KiB", "kB", "MB", "GB", "B"):
+        if value.endswith(suffix):
+            value, unit = value[: -len(suffix)], suffix
+            break
+    scale = {
+        "GiB": 1024,
+        "GB": 1000,
+        "MiB": 1,
+        "MB": 1,
+        "KiB": 1 / 1024,
+        "kB": 1 / 1024,
+        "B": 1 / 2**20,
+    }
+    return float(value) * scale.get(unit, 1)
+
+
+def run(size: Size, models: Any) -> list[dict[str, Any]]:
+    if (
+        subprocess.run(
+            ["docker", "info"], capture_output=True, timeout=30, check=False
+        ).returncode
+        != 0
+    ):
+        return [
+            skipped("classroom", "s", "no Docker engine answers (docker info failed)")
+        ]
+    if shutil.which("terraform") is None:
+        return [
+            skipped(
+                "classroom",
+                "s",
+                "no terraform on the PATH (it resolves the stack's expressions)",
+            )
+        ]
+    if size.tiny:
+        return [
+            skipped(
+                "classroom",
+                "s",
+                "tiny size: this benchmark starts a class of containers (npm run bench -- classroom)",
+            )
+        ]
+    # tests/images: the image test's machinery (a folder of scripts, not a package)
+    cs = importlib.import_module("classroom_support")
+    inspect = importlib.import_module("image_support").inspect
+    host_port = importlib.import_module("week_support").host_port
+
+    n = int(os.environ.get("BENCH_CLASSROOM_STUDENTS", STUDENTS))
+    ids = tuple(f"s{i:02d}" for i in range(n))
+    course = f"bench-{secrets.token_hex(3)}"
+    run_id = f"bench-{os.getpid()}-{secrets.token_hex(3)}"
+
+    def built(name: str) -> str:
+        if inspect("image", name) is None:
+            raise BenchError(
+                f"{name} is not built: run npm run test:images first (the bench starts built images)"
+            )
+        return name
+
+    ready: dict[str, float] = {}
+    stop = threading.Event()
+    t0 = 0.0
+
+    def poll(k: Any) -> None:
+        port = 0
+        while not stop.is_set() and len(ready) < n:
+            if port == 0:
+                try:
+                    port = host_port(f"{course}-proxy", 8443)
+                except Exception:  # noqa: BLE001 - not created yet
+                    time.sleep(1)
+                    continue
+            with httpx.Client(trust_env=False, timeout=5, verify=k.tls()) as client:
+                for sid in ids:
+                    if sid in ready:
+                        continue
+                    try:
+                        token = k.token(sid)
+                        jupyter = client.get(
+                            f"https://127.0.0.1:{port}/{sid}/api/status",
+                            headers={"Authorization": f"token {token}"},
+                        )
+                        api = client.get(f"https://127.0.0.1:{port}/{sid}/api/health")
+                        if jupyter.status_code == 200 and api.status_code == 200:
+                            ready[sid] = time.monotonic() - t0
+                    except httpx.HTTPError:
+                        pass
+            time.sleep(1)
+
+    t_prepare = time.monotonic()
+    k = cs.prepare_class(
+        workdir=size.work,
+        run_id=run_id,
+        course=course,
+        students=ids,
+        services=["sandbox", "database", "api"],
+        built=built,
+        say=log,
+    )
+    prepared = time.monotonic() - t_prepare
+    log(
+        f"classroom: {n} students synthesised, resolved, networks and volumes created in {prepared:.0f} s"
+    )
+    try:
+        t0 = time.monotonic()
+        poller = threading.Thread(target=poll, args=(k,), daemon=True)
+        poller.start()
+        cs.launch_class(k)
+        poller.join(timeout=READY_TIMEOUT_S)
+        stop.set()
+        if len(ready) < n:
+            raise BenchError(
+                f"{n - len(ready)} of {n} students not ready within {READY_TIMEOUT_S} s"
+            )
+        all_ready = max(ready.values())
+        first = min(ready.values())
+        log(
+            f"classroom: first student ready after {first:.0f} s, all {n} after {all_ready:.0f} s; idle 30 s"
+        )
+        time.sleep(30)
+        names = [wc.raw["name"] for wc in k.containers.values()]
+        stats = subprocess.run(
+            [
+                "docker",
+                "stats",
+                "--no-stream",
+                "--format",
+                "{{.Name}}\t{{.MemUsage}}",
+                *names,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout
+        per_student: dict[str, float] = {}
+        for line in stats.splitlines():
+            name, usage = line.split("\t")
+            sid = name.removeprefix(f"{course}-").split("-")[0]
+            if sid in ids:
+                per_student[sid] = per_student.get(sid, 0.0) + _mib(usage.split("/")[0])
+        bundles = sorted(per_student.values())
+        med, top = statistics.median(bundles), max(bundles)
+    finally:
+        stop.set()
+        cs.teardown(course)
+        shutil.rmtree(ROOT / "state" / "classroom" / course, ignore_errors=True)
+    base = "JupyterHub + DockerSpawner (not run)"
+    return [
+        result(
+            f"classroom-{n}-all-ready",
+            "s",
+            base,
+            None,
+            all_ready,
+            higher_is_better=False,
+            runs=1,
+            prepare_seconds=round(prepared, 1),
+            **goal(
+                "every student ready behind the proxy in under 300 s", all_ready < 300
+            ),
+        ),
+        result(
+            f"classroom-{n}-first-ready",
+            "s",
+            base,
+            None,
+            first,
+            higher_is_better=False,
+            runs=1,
+            **goal("the first student ready in under 30 s", first < 30),
+        ),
+        result(
+            "classroom-idle-bundle-memory",
+            "MiB",
+            base,
+            None,
+            med,
+            higher_is_better=False,
+            runs=n,
+            max=round(top, 1),
+            **goal("an idle bundle (sandbox, database, API) under 400 MiB", top < 400),
+        ),
+        skipped(
+            "classroom-jupyterhub",
+            "s",
+            "not built in this session: JupyterHub + DockerSpawner spawning the sandbox image for the same class",
+        ),
+    ]

@@ -1,0 +1,10 @@
+-- TP5 (Jour 5): your table. PostgreSQL runs this file once, when the database-data volume is new
+-- (docker compose down -v, or a new volume, to run it again).
+--
+-- What the course asks: a table of at least five fields ("au moins cinq champs"), with a
+-- primary key, types that fit the data (text, integer, numeric, date, timestamptz) and a few
+-- rows to query. Then: the query that checks the data is there, a dump (pg_dump) and a restore
+-- (pg_restore or psql) into a new database.
+--
+-- TODO TP5: CREATE TABLE ... ( ... );
+-- TODO TP5: INSERT INTO ... VALUES ...;
