@@ -60,7 +60,9 @@ export function bodySecretFindings(path: string, body: unknown, sources: RegExp,
   for (const [at, text] of stringLeaves(body)) {
     if (skip(at)) continue;
     const key = at.split(/[.[]/).filter((k) => k !== "" && !k.endsWith("]")).at(-1) ?? "";
-    if (SECRET_ATTRIBUTE.test(key) && text !== "" && !(isExpression(text) && sources.test(text))) {
+    // An attribute named as a secret (password_wo), or a map entry named as an environment variable that holds one (sensitive_config_vars.DB_PASSWORD).
+    const secretKey = SECRET_ATTRIBUTE.test(key) || (/^[A-Z][A-Z0-9_]*$/.test(key) && isSecretName(key));
+    if (secretKey && text !== "" && !(isExpression(text) && sources.test(text))) {
       findings.push({ path, message: `${what} ${at} is a secret that does not come from a secret source`, fix: FIX });
       continue;
     }
