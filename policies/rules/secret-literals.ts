@@ -134,6 +134,16 @@ export const secretLiterals: PolicyRule = {
       const body = Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== "//"));
       findings.push(...bodySecretFindings(r.path, body, sources, `${r.type}.${r.name}`, (at) => envLike(r.type, at)));
     }
+    // A sensitive variable, or one named as a secret, takes its value at plan time: a literal default would be written in cdktf.out.
+    for (const [name, raw] of Object.entries((doc.json.variable ?? {}) as Record<string, Json>)) {
+      const fallback = raw?.default;
+      const sensitive = boolOf(raw?.sensitive);
+      const secret = !sensitive.known || sensitive.value || isSecretName(name);
+      const empty = fallback === undefined || fallback === null || fallback === "" || (typeof fallback === "object" && Object.keys(fallback).length === 0);
+      if (secret && !empty) {
+        findings.push({ path: `variable.${name}`, message: `variable ${name} holds a secret but has a literal default`, fix: "give it no default (or an empty one) and pass it as TF_VAR_" + name });
+      }
+    }
     for (const [section, label] of [["data", "data"], ["variable", "variable"], ["locals", "locals"], ["provider", "provider"]] as const) {
       const value = doc.json[section];
       if (value !== undefined) findings.push(...bodySecretFindings(section, value, sources, label));
