@@ -25,7 +25,10 @@ import { isPinnedReference } from "../policies/image-ref";
 import { KNOWN_LOCAL_EXEC } from "../policies/allow-list";
 import { containerOfCompose, hostControlFindings, limitsFindings, portFindings } from "../policies/container";
 import { envSecretFindings } from "../policies/rules/secret-literals";
-import { testApp } from "./helpers";
+import { testApp, weekConfig } from "./helpers";
+import { LocalStack } from "../stacks/local-stack";
+import { GcpStack } from "../stacks/gcp-stack";
+import { HerokuStack } from "../stacks/heroku-stack";
 
 function rule(id: string): PolicyRule {
   const found = WEEK_RULES.find((r) => r.id === id);
@@ -392,7 +395,10 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["an AWS key in Cloud Run's env", run({ "template.containers": [{ image: "api@sha256:" + "a".repeat(64), env: [{ name: "CFG", value: "AKIAIOSFODNN7EXAMPLE" }] }] })],
       ["a token in a plain Heroku config var", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", configVars: { NOTE: `xoxb-${"1".repeat(12)}-${"2".repeat(13)}-${"abcd".repeat(6)}` } })],
       ["a token in an output", (s) => new TerraformOutput(s, "clone", { value: `https://${"ghp_" + "a1B2".repeat(9)}@github.com/ada/week.git` })],
+      ["a sensitive variable with a literal default", (s) => new TerraformVariable(s, "db", { sensitive: true, default: "hunter2" })],
+      ["a variable named as a password with a default", (s) => new TerraformVariable(s, "db_password", { default: "hunter2" })],
       ["a token as a variable's default", (s) => new TerraformVariable(s, "t", { default: `${"ghp_" + "a1B2".repeat(9)}` })],
+      ["a literal password in sensitive config vars (still written in cdktf.out)", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", sensitiveConfigVars: { DB_PASSWORD: "hunter2" } })],
       ["a literal password in a provisioner's environment", (s) => raw("terraform_data", "t", { provisioner: [{ "local-exec": { command: "true", environment: { PGPASSWORD: "hunter2" } } }] })(s)],
       ["a URL password from an expression that is not a secret", container({}, { env: ["DB=postgresql://week:${var.plain}@db/week"] })],
     ],
@@ -405,6 +411,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["where a secret file is (the *_FILE convention)", container({}, { env: ["POSTGRES_PASSWORD_FILE=/run/secrets/pw"] })],
       ["ordinary names", container({}, { env: ["PORT=8000", "API_URL=http://api:8000", "KEYBOARD=fr", "BYPASS_CACHE=1", "API_ID_TOKEN_AUDIENCE=${var.url}"] })],
       ["a Cloud Run secret reference", run({ "template.containers": [{ image: "api@sha256:" + "a".repeat(64), env: [{ name: "DATABASE_URL", value_source: { secret_key_ref: { secret: "s", version: "1" } } }] }] })],
+      ["a sensitive variable with an empty default", (s) => new TerraformVariable(s, "git_token", { sensitive: true, default: "" })],
       ["a sensitive password output", (s) => new TerraformOutput(s, "database_password", { value: "${random_password.p.result}", sensitive: true })],
       ["an output of a local its author declared nonsensitive", (s) => { (s as TerraformStack).addOverride("locals.file", "${sensitive(file(\"x\"))}"); (s as TerraformStack).addOverride("locals.user", "${nonsensitive(regex(\"U=(.*)\", local.file)[0])}"); new TerraformOutput(s, "psql", { value: "psql -U ${local.user}" }); }],
       ["a DSN whose password is generated", container({}, { env: ["DB=host=db user=week password=${random_password.p.result} dbname=week"] })],
@@ -472,6 +479,8 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a v1 binding", raw("google_cloud_run_service_iam_binding", "b", { service: "api", role: "roles/run.invoker", members: ["allAuthenticatedUsers"] })],
       ["project-level run.invoker", raw("google_project_iam_member", "m", { project: "p", role: "roles/run.invoker", member: "allUsers" })],
       ["project-level binding", raw("google_project_iam_binding", "b", { project: "p", role: "roles/run.invoker", members: ["allUsers"] })],
+      ["allUsers in another case", invoker("ALLUSERS")],
+      ["a member with no identity prefix", invoker("everyone")],
       ["invoker IAM disabled", run({ invoker_iam_disabled: true })],
       ["invoker IAM disabled by an expression", run({ invoker_iam_disabled: "${var.open}" })],
       ["a v1 service opened by annotation", raw("google_cloud_run_service", "old", { name: "x", location: "l", metadata: { annotations: { "run.googleapis.com/invoker-iam-disabled": "true" } }, template: { spec: { containers: [{ image: "gcr.io/p/api@sha256:" + "a".repeat(64) }] } } })],
@@ -860,5 +869,57 @@ describe("Compose services through the same container checks", () => {
     ["host", "an escaped dollar in a bind", { volumes: ["./data$$:/d"] }],
   ] as Array<[keyof typeof checks, string, Record<string, unknown>]>)("%s check stays quiet on %s", (check, _what, change) => {
     expect(checks[check]({ ...good, ...change })).toEqual([]);
+  });
+});
+
+describe("the week's stacks with bypasses injected, as an outside review tries them", () => {
+  const TOKEN = `ghp_${"a1B2".repeat(9)}`;
+  type Injection = [string, (stack: TerraformStack) => void, string];
+  const firstContainer = (stack: TerraformStack) => stack.node.findAll().find((n): n is Container => n instanceof Container)!;
+  function judged(make: () => TerraformStack, inject: (stack: TerraformStack) => void) {
+    const stack = make();
+    inject(stack);
+    return PolicyPack.applyTo(stack, WEEK_RULES).judge();
+  }
+  const local: Injection[] = [
+    ["user +0", (st) => firstContainer(st).addOverride("user", "+0"), RULE_IDS.dockerNoHostControl],
+    ["a named volume bind-mounting /", (st) => st.addOverride("resource.docker_volume.root", { name: "root", driver_opts: { type: "none", o: "bind", device: "/" }, lifecycle: { prevent_destroy: true } }), RULE_IDS.dockerNoHostControl],
+    ["volumes_from", (st) => firstContainer(st).addOverride("volumes", [{ from_container: "week-database", container_path: "/x" }]), RULE_IDS.dockerNoHostControl],
+    ["a seccomp profile that allows all", (st) => firstContainer(st).addOverride("security_opts", ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']), RULE_IDS.dockerNoHostControl],
+    ["a docker_service", (st) => st.addOverride("resource.docker_service.s", { name: "s", task_spec: { container_spec: { image: "busybox:1.37.0" } } }), RULE_IDS.knownResources],
+    ["a null_resource running docker", (st) => st.addOverride("resource.null_resource.n", { provisioner: [{ "local-exec": { command: "docker run --privileged busybox:1.37.0" } }] }), RULE_IDS.knownResources],
+    ["a macvlan network", (st) => st.addOverride("resource.docker_network.lan", { name: "lan", driver: "macvlan" }), RULE_IDS.knownResources],
+    ["a tag that moves", (st) => firstContainer(st).addOverride("image", "postgres:17.6-latest"), RULE_IDS.dockerPinnedImage],
+    ["a token in the command", (st) => firstContainer(st).addOverride("command", ["sh", "-c", `echo ${TOKEN}`]), RULE_IDS.secretLiterals],
+    ["a libpq DSN in a label", (st) => firstContainer(st).addOverride("labels", [{ label: "db", value: "host=db password=hunter2" }]), RULE_IDS.secretLiterals],
+  ];
+  it.each(local)("local: %s is a finding", (_what, inject, ruleId) => {
+    const report = judged(() => new LocalStack(testApp(), "local", weekConfig()), inject);
+    expect(report.errors.some((e) => e.startsWith(`[${ruleId}] `))).toBe(true);
+  });
+
+  const gcp: Injection[] = [
+    ["a v1 annotation that opens a service", (st) => st.addOverride("resource.google_cloud_run_service.old", { name: "x", location: "l", metadata: { annotations: { "run.googleapis.com/invoker-iam-disabled": "true" } }, template: { spec: { containers: [{ image: "gcr.io/p/a@sha256:" + "a".repeat(64) }] } } }), RULE_IDS.gcpRunNoPublicInvoke],
+    ["a custom role for allUsers", (st) => st.addOverride("resource.google_project_iam_member.open", { project: "p", role: "projects/p/roles/invoke", member: "allUsers" }), RULE_IDS.gcpRunNoPublicInvoke],
+    ["policy_data keys in another case", (st) => st.addOverride("resource.google_cloud_run_v2_service_iam_policy.p", { name: "api", policy_data: JSON.stringify({ BINDINGS: [{ ROLE: "roles/run.invoker", MEMBERS: ["allUsers"] }] }) }), RULE_IDS.gcpRunNoPublicInvoke],
+  ];
+  it.each(gcp)("gcp: %s is a finding", (_what, inject, ruleId) => {
+    const report = judged(() => new GcpStack(testApp(), "gcp", weekConfig()), inject);
+    expect(report.errors.some((e) => e.startsWith(`[${ruleId}] `))).toBe(true);
+  });
+
+  const heroku: Injection[] = [
+    ["a JDBC password in a plain config var", (st) => st.node.findAll().find((n): n is HerokuApp => n instanceof HerokuApp)!.addOverride("config_vars", { JDBC: "jdbc:postgresql://db/w;password=hunter2" }), RULE_IDS.herokuSensitiveConfig],
+    ["a remote Heroku build source", (st) => st.addOverride("resource.heroku_build.remote", { app_id: "x", source: { url: "https://example.com/app.tgz" } }), RULE_IDS.knownResources],
+  ];
+  it.each(heroku)("heroku: %s is a finding", (_what, inject, ruleId) => {
+    const report = judged(() => new HerokuStack(testApp(), "heroku", weekConfig()), inject);
+    expect(report.errors.some((e) => e.startsWith(`[${ruleId}] `))).toBe(true);
+  });
+
+  it("and without them, 0 findings on every stack", () => {
+    for (const make of [() => new LocalStack(testApp(), "local", weekConfig()), () => new GcpStack(testApp(), "gcp", weekConfig()), () => new HerokuStack(testApp(), "heroku", weekConfig())]) {
+      expect(judged(make, () => undefined)).toEqual(expect.objectContaining({ findings: 0, errors: [] }));
+    }
   });
 });

@@ -76,6 +76,17 @@ describe("scanText finds credentials by content, whatever name carries them", ()
     expect(kinds(`# secretlint-disable\n${SLACK}`).filter((k) => k.startsWith("secretlint/")).length).toBeGreaterThan(0);
   });
 
+  // A guard against catastrophic backtracking (an unbounded name or scheme took 125 s on 200 KB of "a.a.a..."), not a benchmark: the bound is 100 times what it takes.
+  it.each([["a.a.a...", "a.".repeat(100_000)], ["a-a-a...", "a-".repeat(100_000)], ["a_a_a...", "a_".repeat(100_000)], ["scheme-like runs", "a+b.c-d".repeat(30_000)]])(
+    "reads 200 KB of %s without backtracking",
+    (_what, text) => {
+      const started = Date.now();
+      expect(scanText(text)).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    },
+    60_000,
+  );
+
   it("says where a secret is and what kind it is, never its value", () => {
     const text = `x postgres://week:hunter2@db/week`;
     const findings = scanText(text);

@@ -52,9 +52,15 @@ function secretlintFindings(text: string): SecretFinding[] {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
   const indexToPosition = (index: number) => {
-    let line = 0;
-    while (line + 1 < lineStarts.length && lineStarts[line + 1] <= index) line++;
-    return { line: line + 1, column: index - lineStarts[line] };
+    // Binary search: the last line starting at or before index.
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (lineStarts[mid] <= index) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: index - lineStarts[low] };
   };
   const source = {
     content: text,
@@ -87,8 +93,7 @@ function secretlintFindings(text: string): SecretFinding[] {
 }
 
 /** Names of parameters and assignments that hold a credential (`password=`, `PGPASSWORD=`, `access_token=`, `client_secret=`). */
-// The prefix is bounded: unbounded, a long run of name characters is re-read from every position (quadratic).
-const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]{0,64}?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
+const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]{0,48}?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
 /** `name=value` where the name holds a credential, after a separator (query, JDBC `;`, DSN space, fragment, flag dashes) or at the start. */
 const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})\s*=\s*('[^']*'|"[^"]*"|[^\s&;#"',)\\]*)`, "gi");
 /**
@@ -98,10 +103,9 @@ const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL
  */
 const CREDENTIAL_COLON = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})["']?[ \t]*:[ \t]*("[^"\n]+"|'[^'\n]+'|[A-Za-z0-9+/=_.~-]{12,})[ \t]*$`, "gim");
 /** A command-line flag followed by its value (`--password hunter2`). */
-const CREDENTIAL_FLAG = new RegExp(String.raw`(?<![A-Za-z0-9])--?(${CREDENTIAL_NAME})[ \t]+([^\s-][^\s]*)`, "gi");
-/** `scheme://userinfo@`: the user info may hold anything but a slash, a space or another @ boundary. */
-// The look-behind starts a scheme only where a scheme can start: without it a long run of letters is read from every position (quadratic).
-const URL_USERINFO = /(?<![a-zA-Z0-9+.-])([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^\s/?#@"'<>]*)@/g;
+const CREDENTIAL_FLAG = new RegExp(String.raw`(?<![A-Za-z0-9])--?(${CREDENTIAL_NAME})[ \t]+([^\s-][^\s]{0,512})`, "gi");
+/** `scheme://userinfo@`: the user info may hold anything but a slash, a space or another @ boundary. Lengths are bounded so that a long run of characters costs linear time. */
+const URL_USERINFO = /(?<![a-zA-Z0-9+.-])([a-zA-Z][a-zA-Z0-9+.-]{0,31}):\/\/([^\s/?#@"'<>]{0,512})@/g;
 
 const TOKEN_FORMATS: ReadonlyArray<[string, RegExp]> = [
   ["aws-access-key-id", /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/g],

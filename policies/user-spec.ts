@@ -5,7 +5,8 @@
  * image's /etc/passwd (`root` is uid 0; `0x0` is a name, not hexadecimal). Deny by default:
  * a user is accepted only when it is a positive decimal uid or a plain lower-case user name
  * other than root; anything else (a sign, spaces, an empty part, upper case, other characters)
- * is not provably non-root.
+ * is not provably non-root. Checked on a Docker engine: `--user=+0`, `-0`, `00` and `0:0` run as
+ * uid=0(root); `0x0` and ` 0` are looked up as names; `-1` is refused (out of range).
  */
 
 /** What Go's strconv.Atoi reads: an optional sign and decimal digits (leading zeros allowed). */

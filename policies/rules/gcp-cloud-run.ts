@@ -3,7 +3,7 @@ import type { Finding, PolicyRule } from "../rule";
 import { blocksOf, boolOf, isExpression, show } from "../value";
 import { RULE_IDS } from "../rule-ids";
 
-const PUBLIC = /^(allUsers|allAuthenticatedUsers|principalSet:\/\/goog\/public:all)$/;
+const PUBLIC = /^(allUsers|allAuthenticatedUsers|principalSet:\/\/goog\/public:all)$/i;
 /** A member whose literal type prefix names one identity or group (the rest may be an expression). */
 const NAMED_MEMBER = /^(user|serviceAccount|group|domain|principal|deleted:serviceAccount|deleted:user|deleted:group):./;
 
@@ -20,7 +20,8 @@ function memberProblem(doc: TerraformDocument, member: unknown): string | undefi
   const account = /^\$\{google_service_account\.([\w-]+)\.member\}$/.exec(member);
   if (account !== null && declares(doc, "google_service_account", account[1])) return undefined;
   if (isExpression(member)) return `member ${show(member)} is an expression the rule cannot prove is not allUsers`;
-  return undefined;
+  // Deny by default: a member that names no identity or group by a known prefix may be anyone.
+  return `member ${show(member)} is not one the rule can prove names an identity or a group`;
 }
 
 /** The bindings (role and members) of an IAM policy document: a literal JSON string or a google_iam_policy data source. */

@@ -61,7 +61,9 @@ export function bodySecretFindings(path: string, body: unknown, sources: RegExp,
   for (const [at, text] of stringLeaves(body)) {
     if (skip(at)) continue;
     const key = at.split(/[.[]/).filter((k) => k !== "" && !k.endsWith("]")).at(-1) ?? "";
-    if (SECRET_ATTRIBUTE.test(key) && text !== "" && !(isExpression(text) && sources.test(text))) {
+    // An attribute named as a secret (password_wo), or a map entry named as an environment variable that holds one (sensitive_config_vars.DB_PASSWORD).
+    const secretKey = SECRET_ATTRIBUTE.test(key) || (/^[A-Z][A-Z0-9_]*$/.test(key) && isSecretName(key));
+    if (secretKey && text !== "" && !(isExpression(text) && sources.test(text))) {
       findings.push({ path, message: `${what} ${at} is a secret that does not come from a secret source`, fix: FIX });
       continue;
     }
@@ -139,6 +141,16 @@ export const secretLiterals: PolicyRule = {
     for (const r of resources(doc)) {
       const body = Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== "//"));
       findings.push(...bodySecretFindings(r.path, body, sources, `${r.type}.${r.name}`, (at) => envLike(r.type, at)));
+    }
+    // A sensitive variable, or one named as a secret, takes its value at plan time: a literal default would be written in cdktf.out.
+    for (const [name, raw] of Object.entries((doc.json.variable ?? {}) as Record<string, Json>)) {
+      const fallback = raw?.default;
+      const sensitive = boolOf(raw?.sensitive);
+      const secret = !sensitive.known || sensitive.value || isSecretName(name);
+      const empty = fallback === undefined || fallback === null || fallback === "" || (typeof fallback === "object" && Object.keys(fallback).length === 0);
+      if (secret && !empty) {
+        findings.push({ path: `variable.${name}`, message: `variable ${name} holds a secret but has a literal default`, fix: "give it no default (or an empty one) and pass it as TF_VAR_" + name });
+      }
     }
     for (const [section, label] of [["data", "data"], ["variable", "variable"], ["locals", "locals"], ["provider", "provider"]] as const) {
       const value = doc.json[section];
