@@ -23,8 +23,9 @@ function main(): void {
   try {
     stacks = addWeekStacks(app, config);
   } catch (error) {
-    // A build context that would take a secret, a link or an archive: one line, naming the file.
-    if (!(error instanceof BuildContextError)) throw error;
+    // A build context that would take a secret, a link or an archive, or a model.data that is not
+    // a CSV file where it may be: one line, naming the file or the field.
+    if (!(error instanceof BuildContextError) && !(error instanceof WeekConfigError)) throw error;
     console.error(error.message);
     process.exit(1);
   }
