@@ -1,12 +1,16 @@
 import { App } from "cdktf";
 import { loadWeekConfig, WeekConfigError } from "./config/load";
 import { BuildContextError } from "./constructs/shared/context-filter";
+import { readModelData } from "./constructs/shared/model-data";
 import { PolicyFindingsError } from "./policies";
 import { addWeekStacks } from "./stacks";
 
 function loadConfigOrExit() {
   try {
-    return loadWeekConfig();
+    const config = loadWeekConfig();
+    // The data file is checked before any stack is made (the constructs read it again to stage it).
+    if (config.model.data !== undefined) readModelData(config.model, process.cwd());
+    return config;
   } catch (error) {
     if (error instanceof WeekConfigError) {
       console.error(error.message);
