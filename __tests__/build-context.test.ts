@@ -19,6 +19,9 @@ import { BuildContextError, type ContextEntry } from "../constructs/shared/conte
 import { buildWorkloadImage } from "../constructs/shared/workload-image";
 import { API_CONTEXT, SANDBOX_CONTEXT, STREAMLIT_CONTEXT, contextCopyProblems, copySources, type WorkloadContext } from "../constructs/shared/workload-contexts";
 import { HerokuContainerApp } from "../constructs/heroku/container-app";
+import { PostgresService } from "../constructs/local/postgres-service";
+import { PrivateNetwork } from "../constructs/local/private-network";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { HerokuProvider } from "../imports/providers/heroku/provider";
 import { renderSandboxDockerfile } from "../constructs/local/sandbox-image";
 import { WORKLOADS } from "../constructs/paths";
@@ -343,5 +346,29 @@ describe("secrets planted in copies of the workloads", () => {
     expect(() => synthCopies({ [workload]: { [file]: content } })).toThrow(new RegExp(`build context refuses ${path.join(root, workload, file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: it (holds a secret|is a zip archive)`));
     const outdir = path.join(root, "out");
     if (fs.existsSync(outdir)) for (const f of list(outdir)) expect(fs.readFileSync(path.join(outdir, f), "latin1")).not.toContain(MARK);
+  });
+});
+
+describe("files whose content goes into the synthesised document (the database's init scripts)", () => {
+  const postgres = (initScripts: string[]) => {
+    const stack = new TerraformStack(testApp(), "s");
+    new DockerProvider(stack, "docker", {});
+    new RandomProvider(stack, "random", {});
+    return () => new PostgresService(stack, "database", { network: new PrivateNetwork(stack, "net"), initScripts });
+  };
+
+  it("takes the shipped init script", () => {
+    expect(postgres([path.join(WORKLOADS, "database", "initdb", "001-course.sql")])).not.toThrow();
+  });
+
+  it.each([
+    ["a password in a script", (f: string) => fs.writeFileSync(f, `CREATE ROLE app LOGIN PASSWORD '${MARK}';\nALTER ROLE app SET x = 'postgresql://app:${MARK}@db/week';\n`), /: it holds a secret \(/],
+    ["a symbolic link", (f: string) => fs.symlinkSync("/etc/passwd", f), /: it is a symbolic link/],
+    ["a hard link", (f: string) => { fs.writeFileSync(`${f}.orig`, "select 1;"); fs.linkSync(`${f}.orig`, f); }, /: it is a hard link/],
+  ])("refuses %s with one line naming the file", (_what, plant, message) => {
+    const file = path.join(root, "002-extra.sql");
+    plant(file);
+    expect(postgres([file])).toThrow(BuildContextError);
+    expect(postgres([file])).toThrow(new RegExp(`s/database/[^ ]+: refuses ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${message.source}`));
   });
 });

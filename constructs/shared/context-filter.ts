@@ -284,6 +284,19 @@ export function contentProblem(relative: string, bytes: Buffer, archives: readon
 }
 
 /**
+ * A project file whose content goes into the synthesised document (a container's upload, such as
+ * the database's init scripts), read once and checked as a context file is; throws a one-line
+ * BuildContextError naming it.
+ */
+export function readCheckedFile(where: string, file: string): Buffer {
+  const { bytes, problem } = readRegularFile(file);
+  if (bytes === undefined) throw new BuildContextError(`${where}: refuses ${file}: it ${problem ?? "cannot be read"}`);
+  const why = contentProblem(path.basename(file), bytes);
+  if (why !== undefined) throw new BuildContextError(`${where}: refuses ${file}: it ${why}`);
+  return bytes;
+}
+
+/**
  * The files of `source` a build context takes: the build files, and what `entries` admit;
  * throws a BuildContextError naming the first file refused.
  *
