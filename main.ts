@@ -42,6 +42,7 @@ function main(): void {
   } finally {
     for (const { stack, policy } of stacks) {
       console.log(policy.summary(stack.node.id));
+      for (const warning of policy.report.warnings) console.error(`warning: ${warning}`);
       for (const error of policy.report.errors) console.error(error);
       failed ||= policy.report.findings > 0;
     }

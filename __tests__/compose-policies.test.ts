@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { checkCompose } from "../policies/compose";
+import { RULE_IDS } from "../policies/rule-ids";
 import { isPinnedReference } from "../policies/image-ref";
 import { writeDatabaseEnv } from "../scripts/write-database-env";
 
@@ -31,67 +32,88 @@ describe("Compose checks of the policy pack", () => {
 
   it.each<[string, Record<string, unknown>, string[]]>([
     // WEEK-DOCKER-001: pinned images
-    ["an untagged image", { image: "postgres" }, ["WEEK-DOCKER-001"]],
-    ["the latest tag", { image: "postgres:latest" }, ["WEEK-DOCKER-001"]],
-    ["a registry port but no tag", { image: "registry.example.com:5000/postgres" }, ["WEEK-DOCKER-001"]],
-    ["a tag from a variable", { image: "postgres:${TAG}" }, ["WEEK-DOCKER-001"]],
-    ["neither image nor build", { image: undefined }, ["WEEK-DOCKER-001"]],
-    ["a major-only tag", { image: "postgres:17" }, ["WEEK-DOCKER-001"]],
-    ["a major-only tag with a variant", { image: "python:3-slim" }, ["WEEK-DOCKER-001"]],
-    ["a channel tag", { image: "postgres:stable" }, ["WEEK-DOCKER-001"]],
-    ["a pinned default a variable can override", { image: "postgres:${TAG:-17.6}" }, ["WEEK-DOCKER-001"]],
+    ["an untagged image", { image: "postgres" }, [RULE_IDS.dockerPinnedImage]],
+    ["the latest tag", { image: "postgres:latest" }, [RULE_IDS.dockerPinnedImage]],
+    ["a registry port but no tag", { image: "registry.example.com:5000/postgres" }, [RULE_IDS.dockerPinnedImage]],
+    ["a tag from a variable", { image: "postgres:${TAG}" }, [RULE_IDS.dockerPinnedImage]],
+    ["neither image nor build", { image: undefined }, [RULE_IDS.dockerPinnedImage]],
+    ["a major-only tag", { image: "postgres:17" }, [RULE_IDS.dockerPinnedImage]],
+    ["a major-only tag with a variant", { image: "python:3-slim" }, [RULE_IDS.dockerPinnedImage]],
+    ["a channel tag", { image: "postgres:stable" }, [RULE_IDS.dockerPinnedImage]],
+    ["a pinned default a variable can override", { image: "postgres:${TAG:-17.6}" }, [RULE_IDS.dockerPinnedImage]],
     // WEEK-DOCKER-002: loopback ports
-    ["a short port on every interface", { ports: ["5432:5432"] }, ["WEEK-DOCKER-002"]],
-    ["a container-only port number", { ports: [5432] }, ["WEEK-DOCKER-002"]],
-    ["a long port without host_ip", { ports: [{ target: 5432, published: 5432 }] }, ["WEEK-DOCKER-002"]],
-    ["a long port on 0.0.0.0", { ports: [{ target: 5432, published: 5432, host_ip: "0.0.0.0" }] }, ["WEEK-DOCKER-002"]],
-    ["a short port on 0.0.0.0", { ports: ["0.0.0.0:5432:5432"] }, ["WEEK-DOCKER-002"]],
-    ["one good port and one open", { ports: ["127.0.0.1:1:1", "2:2"] }, ["WEEK-DOCKER-002"]],
-    ["an address from a variable", { ports: ["${BIND}:5432:5432"] }, ["WEEK-DOCKER-002"]],
-    ["a long port with host_ip from a variable", { ports: [{ target: 5432, published: 5432, host_ip: "$BIND" }] }, ["WEEK-DOCKER-002"]],
+    ["a short port on every interface", { ports: ["5432:5432"] }, [RULE_IDS.dockerLoopbackPorts]],
+    ["a container-only port number", { ports: [5432] }, [RULE_IDS.dockerLoopbackPorts]],
+    ["a long port without host_ip", { ports: [{ target: 5432, published: 5432 }] }, [RULE_IDS.dockerLoopbackPorts]],
+    ["a long port on 0.0.0.0", { ports: [{ target: 5432, published: 5432, host_ip: "0.0.0.0" }] }, [RULE_IDS.dockerLoopbackPorts]],
+    ["a short port on 0.0.0.0", { ports: ["0.0.0.0:5432:5432"] }, [RULE_IDS.dockerLoopbackPorts]],
+    ["one good port and one open", { ports: ["127.0.0.1:1:1", "2:2"] }, [RULE_IDS.dockerLoopbackPorts]],
+    ["an address from a variable", { ports: ["${BIND}:5432:5432"] }, [RULE_IDS.dockerLoopbackPorts]],
+    ["a long port with host_ip from a variable", { ports: [{ target: 5432, published: 5432, host_ip: "$BIND" }] }, [RULE_IDS.dockerLoopbackPorts]],
     // WEEK-DOCKER-003: healthcheck, memory, restart
-    ["no healthcheck", { healthcheck: undefined }, ["WEEK-DOCKER-003"]],
-    ["a disabled healthcheck", { healthcheck: { disable: true } }, ["WEEK-DOCKER-003"]],
-    ["a NONE healthcheck", { healthcheck: { test: ["NONE"] } }, ["WEEK-DOCKER-003"]],
-    ["no memory limit", { mem_limit: undefined }, ["WEEK-DOCKER-003"]],
-    ["no restart policy", { restart: undefined }, ["WEEK-DOCKER-003"]],
-    ["restart no", { restart: "no" }, ["WEEK-DOCKER-003"]],
-    ["a memory limit from a variable", { mem_limit: "${MEM}" }, ["WEEK-DOCKER-003"]],
-    ["restart from a variable", { restart: "${RESTART:-always}" }, ["WEEK-DOCKER-003"]],
-    ["none of the three", { healthcheck: undefined, mem_limit: undefined, restart: undefined }, ["WEEK-DOCKER-003", "WEEK-DOCKER-003", "WEEK-DOCKER-003"]],
+    ["no healthcheck", { healthcheck: undefined }, [RULE_IDS.dockerContainerLimits]],
+    ["a disabled healthcheck", { healthcheck: { disable: true } }, [RULE_IDS.dockerContainerLimits]],
+    ["a NONE healthcheck", { healthcheck: { test: ["NONE"] } }, [RULE_IDS.dockerContainerLimits]],
+    ["no memory limit", { mem_limit: undefined }, [RULE_IDS.dockerContainerLimits]],
+    ["no restart policy", { restart: undefined }, [RULE_IDS.dockerContainerLimits]],
+    ["restart no", { restart: "no" }, [RULE_IDS.dockerContainerLimits]],
+    ["a memory limit from a variable", { mem_limit: "${MEM}" }, [RULE_IDS.dockerContainerLimits]],
+    ["restart from a variable", { restart: "${RESTART:-always}" }, [RULE_IDS.dockerContainerLimits]],
+    ["none of the three", { healthcheck: undefined, mem_limit: undefined, restart: undefined }, [RULE_IDS.dockerContainerLimits, RULE_IDS.dockerContainerLimits, RULE_IDS.dockerContainerLimits]],
     // WEEK-DOCKER-004: host control
-    ["privileged", { privileged: true }, ["WEEK-DOCKER-004"]],
-    ["the socket, short form", { volumes: ["/var/run/docker.sock:/var/run/docker.sock"] }, ["WEEK-DOCKER-004"]],
-    ["the socket, long form", { volumes: [{ type: "bind", source: "/run/docker.sock", target: "/s" }] }, ["WEEK-DOCKER-004"]],
-    ["the socket elsewhere", { volumes: ["/home/me/.docker/run/docker.sock:/var/run/docker.sock:ro"] }, ["WEEK-DOCKER-004"]],
-    ["privileged from a variable", { privileged: "${PRIV}" }, ["WEEK-DOCKER-004"]],
-    ["the host's root, short form", { volumes: ["/:/host:ro"] }, ["WEEK-DOCKER-004"]],
-    ["the host's root, long form", { volumes: [{ type: "bind", source: "/", target: "/host" }] }, ["WEEK-DOCKER-004"]],
-    ["the host's /etc", { volumes: ["/etc:/host-etc"] }, ["WEEK-DOCKER-004"]],
-    ["ssh keys from the home folder", { volumes: ["~/.ssh:/root/.ssh:ro"] }, ["WEEK-DOCKER-004"]],
-    ["a bind from a variable", { volumes: ["$HOME:/h"] }, ["WEEK-DOCKER-004"]],
-    ["an added capability", { cap_add: ["SYS_ADMIN"] }, ["WEEK-DOCKER-004"]],
-    ["a host device", { devices: ["/dev/fuse:/dev/fuse"] }, ["WEEK-DOCKER-004"]],
-    ["the host's pid namespace", { pid: "host" }, ["WEEK-DOCKER-004"]],
-    ["the host's network", { network_mode: "host" }, ["WEEK-DOCKER-004"]],
-    ["the host's ipc namespace", { ipc: "host" }, ["WEEK-DOCKER-004"]],
-    ["the host's user namespace", { userns_mode: "host" }, ["WEEK-DOCKER-004"]],
-    ["another container's network", { network_mode: "container:db" }, ["WEEK-DOCKER-004"]],
-    ["seccomp unconfined", { security_opt: ["seccomp:unconfined"] }, ["WEEK-DOCKER-004"]],
-    ["user root", { user: "root" }, ["WEEK-DOCKER-004"]],
+    ["privileged", { privileged: true }, [RULE_IDS.dockerNoHostControl]],
+    ["the socket, short form", { volumes: ["/var/run/docker.sock:/var/run/docker.sock"] }, [RULE_IDS.dockerNoHostControl]],
+    ["the socket, long form", { volumes: [{ type: "bind", source: "/run/docker.sock", target: "/s" }] }, [RULE_IDS.dockerNoHostControl]],
+    ["the socket elsewhere", { volumes: ["/home/me/.docker/run/docker.sock:/var/run/docker.sock:ro"] }, [RULE_IDS.dockerNoHostControl]],
+    ["privileged from a variable", { privileged: "${PRIV}" }, [RULE_IDS.dockerNoHostControl]],
+    ["the host's root, short form", { volumes: ["/:/host:ro"] }, [RULE_IDS.dockerNoHostControl]],
+    ["the host's root, long form", { volumes: [{ type: "bind", source: "/", target: "/host" }] }, [RULE_IDS.dockerNoHostControl]],
+    ["the host's /etc", { volumes: ["/etc:/host-etc"] }, [RULE_IDS.dockerNoHostControl]],
+    ["ssh keys from the home folder", { volumes: ["~/.ssh:/root/.ssh:ro"] }, [RULE_IDS.dockerNoHostControl]],
+    ["a bind from a variable", { volumes: ["$HOME:/h"] }, [RULE_IDS.dockerNoHostControl]],
+    ["an added capability", { cap_add: ["SYS_ADMIN"] }, [RULE_IDS.dockerNoHostControl]],
+    ["a host device", { devices: ["/dev/fuse:/dev/fuse"] }, [RULE_IDS.dockerNoHostControl]],
+    ["the host's pid namespace", { pid: "host" }, [RULE_IDS.dockerNoHostControl]],
+    ["the host's network", { network_mode: "host" }, [RULE_IDS.dockerNoHostControl]],
+    ["the host's ipc namespace", { ipc: "host" }, [RULE_IDS.dockerNoHostControl]],
+    ["the host's user namespace", { userns_mode: "host" }, [RULE_IDS.dockerNoHostControl]],
+    ["another container's network", { network_mode: "container:db" }, [RULE_IDS.dockerNoHostControl]],
+    ["seccomp unconfined", { security_opt: ["seccomp:unconfined"] }, [RULE_IDS.dockerNoHostControl]],
+    ["user root", { user: "root" }, [RULE_IDS.dockerNoHostControl]],
+    ["user +0", { user: "+0" }, [RULE_IDS.dockerNoHostControl]],
+    ["user 0 as a YAML number", { user: 0 }, [RULE_IDS.dockerNoHostControl]],
+    ["user -0 with a group", { user: "-0:1000" }, [RULE_IDS.dockerNoHostControl]],
+    ["volumes_from another service", { volumes_from: ["database"] }, [RULE_IDS.dockerNoHostControl]],
+    ["a bind with shared propagation", { volumes: [{ type: "bind", source: "./d", target: "/d", bind: { propagation: "rshared" } }] }, [RULE_IDS.dockerNoHostControl]],
+    ["a whole home folder, absolute", { volumes: ["/home/ada:/h"] }, [RULE_IDS.dockerNoHostControl]],
+    ["SELinux spc_t", { security_opt: ["label=type:spc_t"] }, [RULE_IDS.dockerNoHostControl]],
+    ["an allow-all seccomp profile file", { security_opt: ["seccomp=./allow-all.json"] }, [RULE_IDS.dockerNoHostControl]],
+    ["apparmor unconfined with =", { security_opt: ["apparmor=unconfined"] }, [RULE_IDS.dockerNoHostControl]],
+    ["another service's pid namespace", { pid: "service:database" }, [RULE_IDS.dockerNoHostControl]],
+    // WEEK-PACK-001: keys the pack does not know
+    ["sysctls", { sysctls: { "net.ipv4.ip_forward": 1 } }, [RULE_IDS.knownResources]],
+    ["another runtime", { runtime: "runsc" }, [RULE_IDS.knownResources]],
+    ["extra hosts", { extra_hosts: ["metadata.google.internal:169.254.169.254"] }, [RULE_IDS.knownResources]],
+    ["a syslog logging driver", { logging: { driver: "syslog", options: { "syslog-address": "tcp://203.0.113.1:514" } } }, [RULE_IDS.knownResources]],
+    ["a config read from a host file", { configs: [{ source: "shadow", target: "/x" }] }, [RULE_IDS.knownResources]],
     // WEEK-SECRET-001: literal secrets
-    ["a literal password", { environment: { POSTGRES_PASSWORD: "hunter2" } }, ["WEEK-SECRET-001"]],
-    ["a literal token, list form", { environment: ["JUPYTER_TOKEN=abc"] }, ["WEEK-SECRET-001"]],
-    ["a secret variable with a literal default", { environment: { API_KEY: "${API_KEY:-abc}" } }, ["WEEK-SECRET-001"]],
-    ["a secret half literal", { environment: { SECRET: "prefix-${SECRET_PART}" } }, ["WEEK-SECRET-001"]],
-    ["a password in a URL", { environment: { DATABASE_URL: "postgresql://week:hunter2@database:5432/week" } }, ["WEEK-SECRET-001"]],
-    ["a password in another URL", { environment: { BROKER: "amqp://u:p4ss@mq/" } }, ["WEEK-SECRET-001"]],
-    ["a URL password half literal", { environment: { DATABASE_URL: "postgresql://${U}:x${P}@db/w" } }, ["WEEK-SECRET-001"]],
-    ["a literal password, list form", { environment: ["DB_PASS=hunter2"] }, ["WEEK-SECRET-001"]],
-    ["a database URL written out, even without a password (a secret name, as in Terraform)", { environment: { DATABASE_URL: "postgresql://database:5432/week" } }, ["WEEK-SECRET-001"]],
-    ["a password in a URL, list form", { environment: ["BROKER=amqp://u:p4ss@mq/"] }, ["WEEK-SECRET-001"]],
-    ["a token as the user of a git URL", { environment: { REPO: "https://ghp_abc123@github.com/o/r.git" } }, ["WEEK-SECRET-001"]],
-    ["an escaped dollar is literal text", { environment: { SECRET: "$${SECRET}" } }, ["WEEK-SECRET-001"]],
+    ["a literal password", { environment: { POSTGRES_PASSWORD: "hunter2" } }, [RULE_IDS.secretLiterals]],
+    ["a literal token, list form", { environment: ["JUPYTER_TOKEN=abc"] }, [RULE_IDS.secretLiterals]],
+    ["a secret variable with a literal default", { environment: { API_KEY: "${API_KEY:-abc}" } }, [RULE_IDS.secretLiterals]],
+    ["a secret half literal", { environment: { SECRET: "prefix-${SECRET_PART}" } }, [RULE_IDS.secretLiterals]],
+    ["a password in a URL", { environment: { DATABASE_URL: "postgresql://week:hunter2@database:5432/week" } }, [RULE_IDS.secretLiterals]],
+    ["a password in another URL", { environment: { BROKER: "amqp://u:p4ss@mq/" } }, [RULE_IDS.secretLiterals]],
+    ["a URL password half literal", { environment: { DATABASE_URL: "postgresql://${U}:x${P}@db/w" } }, [RULE_IDS.secretLiterals]],
+    ["a literal password, list form", { environment: ["DB_PASS=hunter2"] }, [RULE_IDS.secretLiterals]],
+    ["a database URL written out, even without a password (a secret name, as in Terraform)", { environment: { DATABASE_URL: "postgresql://database:5432/week" } }, [RULE_IDS.secretLiterals]],
+    ["a password in a URL, list form", { environment: ["BROKER=amqp://u:p4ss@mq/"] }, [RULE_IDS.secretLiterals]],
+    ["a token as the user of a git URL", { environment: { REPO: "https://ghp_abc123@github.com/o/r.git" } }, [RULE_IDS.secretLiterals]],
+    ["an escaped dollar is literal text", { environment: { SECRET: "$${SECRET}" } }, [RULE_IDS.secretLiterals]],
+    ["a libpq DSN under an innocent name", { environment: { DB: "host=db user=week password=hunter2" } }, [RULE_IDS.secretLiterals]],
+    ["a JDBC password parameter", { environment: { JDBC: "jdbc:postgresql://db/week?password=hunter2" } }, [RULE_IDS.secretLiterals]],
+    ["a token in the command", { command: ["sh", "-c", `git clone https://${"ghp_" + "a1B2".repeat(9)}@github.com/o/r`] }, [RULE_IDS.secretLiterals]],
+    ["a password in the healthcheck", { healthcheck: { test: ["CMD-SHELL", "PGPASSWORD=hunter2 pg_isready"] } }, [RULE_IDS.secretLiterals]],
+    ["a token in a label", { labels: { note: `xoxb-${"1".repeat(12)}-${"2".repeat(13)}-${"abcd".repeat(6)}` } }, [RULE_IDS.secretLiterals]],
   ])("find %s", (_what, change, expected) => {
     expect(findings({ ...GOOD, ...change })).toEqual(expected);
   });
@@ -122,6 +144,9 @@ describe("Compose checks of the policy pack", () => {
     ["a bind of a project folder, short form", { volumes: ["./notebooks:/home/student/workspace"] }],
     ["an escaped dollar in a bind", { volumes: ["./data$$:/d"] }],
     ["an empty cap_add", { cap_add: [] }],
+    ["a healthcheck reading the password from the environment", { healthcheck: { test: ["CMD-SHELL", "PGPASSWORD=$${POSTGRES_PASSWORD} pg_isready"] } }],
+    ["no-new-privileges", { security_opt: ["no-new-privileges:true"] }],
+    ["a non-root user by name", { user: "student" }],
     ["the default network mode", { network_mode: "bridge" }],
     ["a non-root user", { user: "1000:1000" }],
   ])("accept %s", (_what, change) => {
@@ -129,15 +154,15 @@ describe("Compose checks of the policy pack", () => {
   });
 
   it("honour a suppression that names the rule and gives a reason, and only that rule", () => {
-    const service = { ...GOOD, ports: ["0.0.0.0:1:1"], restart: "no", "x-week-suppress": [{ rule: "WEEK-DOCKER-002", reason: "opened on purpose" }] };
+    const service = { ...GOOD, ports: ["0.0.0.0:1:1"], restart: "no", "x-week-suppress": [{ rule: RULE_IDS.dockerLoopbackPorts, reason: "opened on purpose" }] };
     const report = checkCompose({ services: { svc: service } });
-    expect(report.suppressed.map((f) => f.ruleId)).toEqual(["WEEK-DOCKER-002"]);
-    expect(report.suppressed[0]).toEqual({ ruleId: "WEEK-DOCKER-002", path: "compose/services/svc", reason: "opened on purpose" });
-    expect(report.errors.map(ruleOf)).toEqual(["WEEK-DOCKER-003"]);
-    const noReason = checkCompose({ services: { svc: { ...service, "x-week-suppress": [{ rule: "WEEK-DOCKER-002", reason: " " }] } } });
-    expect(noReason.errors.map(ruleOf)).toEqual(["WEEK-DOCKER-002", "WEEK-DOCKER-003"]);
+    expect(report.suppressed.map((f) => f.ruleId)).toEqual([RULE_IDS.dockerLoopbackPorts]);
+    expect(report.suppressed[0]).toEqual({ ruleId: RULE_IDS.dockerLoopbackPorts, path: "compose/services/svc", reason: "opened on purpose" });
+    expect(report.errors.map(ruleOf)).toEqual([RULE_IDS.dockerContainerLimits]);
+    const noReason = checkCompose({ services: { svc: { ...service, "x-week-suppress": [{ rule: RULE_IDS.dockerLoopbackPorts, reason: " " }] } } });
+    expect(noReason.errors.map(ruleOf)).toEqual([RULE_IDS.dockerLoopbackPorts, RULE_IDS.dockerContainerLimits]);
     const otherService = checkCompose({ services: { svc: service, other: { ...GOOD, ports: ["0.0.0.0:2:2"] } } });
-    expect(otherService.errors.map(ruleOf)).toEqual(["WEEK-DOCKER-002", "WEEK-DOCKER-003"]);
+    expect(otherService.errors.map(ruleOf)).toEqual([RULE_IDS.dockerLoopbackPorts, RULE_IDS.dockerContainerLimits]);
   });
 
   it("name the rule, the place and the value, never a secret's value, in the line synth writes", () => {
@@ -152,13 +177,26 @@ describe("Compose checks of the policy pack", () => {
     expect(port).toMatch(/^\[WEEK-DOCKER-002\] compose\/services\/api: host port "8080" is published on every interface\. Fix: /);
   });
 
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["a macvlan network", { networks: { lan: { driver: "macvlan", driver_opts: { parent: "eth0" } } } }, [RULE_IDS.knownResources, RULE_IDS.knownResources]],
+    ["a named volume whose driver options bind-mount /", { volumes: { data: { driver: "local", driver_opts: { type: "none", o: "bind", device: "/" } } } }, [RULE_IDS.dockerNoHostControl]],
+    ["a named volume on an NFS share", { volumes: { data: { driver_opts: { type: "nfs", o: "addr=10.0.0.1", device: ":/export" } } } }, [RULE_IDS.dockerNoHostControl]],
+    ["top-level configs", { configs: { shadow: { file: "/etc/shadow" } } }, [RULE_IDS.knownResources]],
+  ])("find %s at the top level", (_what, top, expected) => {
+    expect(checkCompose({ services: { svc: GOOD }, ...top }).errors.map(ruleOf).sort()).toEqual(expected.sort());
+  });
+
+  it("accept the rendered file's top level: a bridge network, labelled local volumes, extensions", () => {
+    expect(checkCompose({ name: "week", services: { svc: GOOD }, networks: { week: { driver: "bridge", labels: { course: "week" } } }, volumes: { data: { labels: { course: "week" } } }, "x-week": {} }).errors).toEqual([]);
+  });
+
   it("count every rule and report like a stack's pack", () => {
-    expect(checkCompose({ services: { svc: GOOD } })).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], suppressed: [] });
-    expect(checkCompose(null)).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], suppressed: [] });
+    expect(checkCompose({ services: { svc: GOOD } })).toEqual({ rules: 6, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
+    expect(checkCompose(null)).toEqual({ rules: 6, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
   });
 
   it("tell pinned references from unpinned ones with the Terraform rules' test", () => {
-    expect(["a:1.0", "a/b:1.2-x", "h:5000/a:1.2", `a@sha256:${"b".repeat(64)}`].map(isPinnedReference)).toEqual([true, true, true, true]);
+    expect(["a:1.0", "a/b:1.2-slim", "h:5000/a:1.2", `a@sha256:${"b".repeat(64)}`].map(isPinnedReference)).toEqual([true, true, true, true]);
     expect(["a", "a:latest", "h:5000/a", "a:", "a:1", "h:5000/a:1"].map(isPinnedReference)).toEqual([false, false, false, false, false, false]);
   });
 });

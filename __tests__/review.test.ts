@@ -6,7 +6,11 @@ import { App } from "cdktf";
 import { parseWeekConfig } from "../config/load";
 import type { WeekConfigInput } from "../config/schema";
 import { addWeekStacks } from "../stacks";
-import { describeStack } from "../tools/review/describe";
+import { describeStack, documentOf, isSecret, resourcesOf } from "../tools/review/describe";
+import { containerOfTerraform, portFindings } from "../policies/container";
+import { resources as documentResources } from "../policies/document";
+import { secretSources } from "../policies/rule";
+import { envSecretFindings } from "../policies/rules/secret-literals";
 import { diffStacks, type StackDiff } from "../tools/review/diff";
 import { renderPage } from "../tools/review/markdown";
 import { readSynthOutput, synthCheckout, type JsonObject, type SynthStack } from "../tools/review/synth-output";
@@ -223,4 +227,68 @@ describe("npm run review --base REF: a code change in git", () => {
   it("refuses a base that is not a commit, naming it", () => {
     expect(() => run(process.execPath, ["-r", "./scripts/ts-cache.js", "scripts/review.ts", "--base", "no-such-ref"])).toThrow(/--base must name a git commit, got "no-such-ref"/);
   }, 60000);
+});
+
+describe("one reader of the synthesised Terraform, shared with the policy pack", () => {
+  const GITHUB = `ghp_${"a1B2".repeat(9)}`;
+  /** A document with one container whose env is `env` and whose ports bind `ips`. */
+  const docWith = (env: string[], ips: Array<string | undefined> = []): JsonObject => ({
+    variable: { pw: { sensitive: true } },
+    resource: {
+      random_password: { p: { length: 24 } },
+      docker_container: {
+        c: {
+          "//": { metadata: { path: "local/c" } },
+          name: "c",
+          image: "busybox:1.37.0",
+          env,
+          ports: ips.map((ip, i): JsonObject => (ip === undefined ? { internal: 80 + i } : { internal: 80 + i, external: 8080 + i, ip })),
+        },
+      },
+    },
+  });
+
+  const literals: Array<[string, string]> = [
+    ["SQLALCHEMY_DATABASE_URI", "sqlite:///x.db"],
+    ["DATABASE_URL", "postgresql://db:5432/week"],
+    ["DB", "host=db password=hunter2"],
+    ["X", GITHUB],
+    ["CALLBACK", "https://app.example.com/cb#access_token=abc"],
+    ["BYPASS_CACHE", "1"],
+    ["PASSPORT_OFFICE", "paris"],
+    ["PORT", "8000"],
+    ["API_URL", "http://api:8000"],
+  ];
+  it.each(literals)("agrees with WEEK-SECRET-001 on a literal %s", (name, value) => {
+    const doc = docWith([`${name}=${value}`]);
+    const policyFlags = envSecretFindings("local/c", [[name, value]], secretSources(documentOf(doc))).length > 0;
+    const [stack] = [{ name: "local", doc, annotations: [] } satisfies SynthStack];
+    const description = describeStack(stack);
+    const reviewHides = isSecret(doc, name, value);
+    expect(reviewHides).toBe(policyFlags);
+    // The page lists a container's secret entry exactly when the rules treat it as a secret.
+    expect(description.secrets.some((s) => s.name === name)).toBe(policyFlags);
+  });
+
+  it("hides values that come from secret sources, which the rules allow", () => {
+    const doc = docWith(["A=${random_password.p.result}", "B=${var.pw}"]);
+    const sources = secretSources(documentOf(doc));
+    expect(envSecretFindings("local/c", [["A", "${random_password.p.result}"], ["B", "${var.pw}"]], sources)).toEqual([]);
+    expect(isSecret(doc, "A", "${random_password.p.result}")).toBe(true);
+    expect(isSecret(doc, "B", "${var.pw}")).toBe(true);
+  });
+
+  it.each([["127.0.0.1"], ["::1"], ["0.0.0.0"], ["::"], ["10.0.0.1"], [undefined]])("agrees with WEEK-DOCKER-002 on a port bound to %s", (ip) => {
+    const doc = docWith([], [ip]);
+    const [binding] = describeStack({ name: "local", doc, annotations: [] }).ports;
+    const container = documentResources(documentOf(doc), "docker_container")[0];
+    expect(binding.loopbackOnly).toBe(portFindings(containerOfTerraform(container.path, container.config)).length === 0);
+  });
+
+  it("reads resources as the pack does: the same addresses and construct paths", () => {
+    const doc = docWith(["PORT=8000"]);
+    expect(resourcesOf(doc).map((r) => [r.address, r.path])).toEqual(
+      documentResources(documentOf(doc)).map((r) => [`${r.type}.${r.name}`, r.path]).sort((a, b) => a[0].localeCompare(b[0])),
+    );
+  });
 });

@@ -107,7 +107,12 @@ describe("scanValue judges Terraform values: secret references may fill a creden
   it("finds a literal password next to an allowed reference", () => {
     expect(found("postgres://week:${random_password.db.result}@db/week?password=hunter2")).toEqual(["password-parameter"]);
   });
-  it("treats $${...} as a literal shell variable, not an expression", () => {
+  it("treats $${...} and a bare ${NAME} as shell variables, not expressions", () => {
     expect(found("PGPASSWORD=$${DB_PASSWORD} psql")).toEqual([]);
+    expect(found("PGPASSWORD=${DB_PASSWORD} psql")).toEqual([]);
+  });
+  it("lets a printf directive fill a password slot (the value is an argument given elsewhere)", () => {
+    expect(found(`printf 'POSTGRES_PASSWORD=%s\\n' "$POSTGRES_PASSWORD"`)).toEqual([]);
+    expect(found(`printf 'POSTGRES_PASSWORD=hunter2\\n'`)).toEqual(["password-parameter"]);
   });
 });

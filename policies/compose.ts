@@ -11,7 +11,7 @@
  * `x-week-suppress: [{ rule: WEEK-DOCKER-002, reason: ... }]` (the renderer writes it for the
  * configuration's opt-ins). Findings and suppressions are at `compose/services/<name>`.
  */
-import { COMPOSE_RUNTIME_VALUES, containerOfCompose, hostControlFindings, limitsFindings, portFindings, type ContainerSpec } from "./container";
+import { COMPOSE_RUNTIME_VALUES, composeValue, containerOfCompose, hostControlFindings, limitsFindings, portFindings, volumeDriverProblem, type ContainerSpec } from "./container";
 import type { Json } from "./document";
 import { imageProblem, PIN_FIX } from "./image-ref";
 import { judgeDocument, type PolicyReport } from "./policy-pack";
@@ -20,7 +20,8 @@ import { dockerContainerLimits } from "./rules/docker-container-limits";
 import { dockerLoopbackPorts } from "./rules/docker-loopback-ports";
 import { dockerNoHostControl } from "./rules/docker-no-host-control";
 import { dockerPinnedImage } from "./rules/docker-pinned-image";
-import { envSecretFindings, secretLiterals } from "./rules/secret-literals";
+import { knownResources } from "./rules/known-resources";
+import { bodySecretFindings, envSecretFindings, secretLiterals } from "./rules/secret-literals";
 import type { Suppression, SuppressionTable } from "./suppress";
 
 /** A Compose document as parsed from YAML: only `services` is read. */
@@ -65,12 +66,88 @@ export const composePinnedImage: PolicyRule<ComposeDocument> = {
   },
 };
 
+/** WEEK-DOCKER-004 on Compose: the services' host control, and top-level volumes whose driver options mount host paths. */
+const composeNoHostControl: PolicyRule<ComposeDocument> = {
+  id: dockerNoHostControl.id,
+  statement: dockerNoHostControl.statement,
+  check(doc): Finding[] {
+    const findings = servicesOf(doc).flatMap(({ path, service }) => hostControlFindings(containerOfCompose(path, service)));
+    const volumes = (doc !== null && typeof doc === "object" ? (doc as Json).volumes : undefined) ?? {};
+    for (const [name, volume] of Object.entries(volumes as Record<string, unknown>)) {
+      const v = (volume ?? {}) as Json;
+      const problem = volumeDriverProblem(composeValue(v.driver), v.driver_opts);
+      if (problem !== undefined) findings.push({ path: `compose/volumes/${name}`, message: problem, fix: "use Docker's local driver without options" });
+    }
+    return findings;
+  },
+};
+
+/** A Compose value with its variables as run-time expressions, all the way down. */
+function composeValues(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(composeValues);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, composeValues(v)]));
+  return composeValue(value);
+}
+
+/** WEEK-SECRET-001 on Compose: the environment by name and content, and every other string of a service (command, entrypoint, healthcheck, labels...) by content. */
+const composeSecretLiterals: PolicyRule<ComposeDocument> = {
+  id: secretLiterals.id,
+  statement: secretLiterals.statement,
+  check(doc): Finding[] {
+    return servicesOf(doc).flatMap(({ path, service }) => {
+      const { environment: _environment, ...rest } = service;
+      return [...envSecretFindings(path, containerOfCompose(path, service).env, COMPOSE_RUNTIME_VALUES), ...bodySecretFindings(path, composeValues(rest), COMPOSE_RUNTIME_VALUES, "service")];
+    });
+  },
+};
+
+/** Top-level keys of a Compose file the pack reads (any `x-` extension is inert). */
+const COMPOSE_TOP_LEVEL = ["name", "services", "networks", "volumes"];
+/**
+ * Service keys the pack admits, each judged by a rule (the container checks read them) or inert
+ * (a name, a start order). Anything else (sysctls, runtime, cgroup_parent, configs, secrets with
+ * host files, extra_hosts, group_add...) is a finding: the Compose side of WEEK-PACK-001.
+ */
+const COMPOSE_SERVICE_KEYS = [
+  "image", "build", "container_name", "hostname", "command", "entrypoint", "working_dir", "user", "environment", "env_file",
+  "ports", "volumes", "networks", "depends_on", "healthcheck", "restart", "mem_limit", "deploy", "logging", "labels", "read_only",
+  "privileged", "network_mode", "pid", "ipc", "userns_mode", "cgroup", "cap_add", "cap_drop", "devices", "security_opt", "volumes_from",
+  "x-week-suppress",
+];
+
+/** WEEK-PACK-001 on Compose: only the top-level blocks, service keys and network drivers the pack knows. */
+export const composeKnownKeys: PolicyRule<ComposeDocument> = {
+  id: knownResources.id,
+  statement: knownResources.statement,
+  check(doc): Finding[] {
+    const fix = "drop it, or admit it in policies/compose.ts with the rule that judges it and bad/good cases";
+    const findings: Finding[] = [];
+    const top = doc !== null && typeof doc === "object" ? (doc as Json) : {};
+    for (const key of Object.keys(top)) if (!COMPOSE_TOP_LEVEL.includes(key) && !key.startsWith("x-")) findings.push({ path: `compose/${key}`, message: `the file has a top-level ${key}, which the pack does not read`, fix });
+    for (const { path, service } of servicesOf(doc)) {
+      for (const key of Object.keys(service)) if (!COMPOSE_SERVICE_KEYS.includes(key)) findings.push({ path, message: `the service sets ${key}, which no rule of the pack declares safe`, fix });
+      const logging = (service.logging ?? {}) as Json;
+      if (logging.driver !== undefined && !/^(json-file|local)$/.test(String(composeValue(logging.driver)))) findings.push({ path, message: `logging driver ${JSON.stringify(logging.driver)} is not one the pack admits (json-file, local)`, fix });
+    }
+    for (const [name, network] of Object.entries((top.networks ?? {}) as Record<string, unknown>)) {
+      const n = (network ?? {}) as Json;
+      for (const key of Object.keys(n)) if (!["driver", "labels", "name", "internal"].includes(key)) findings.push({ path: `compose/networks/${name}`, message: `the network sets ${key}, which the pack does not admit`, fix });
+      if (n.driver !== undefined && composeValue(n.driver) !== "bridge") findings.push({ path: `compose/networks/${name}`, message: `the network driver ${JSON.stringify(n.driver)} is not bridge`, fix });
+    }
+    for (const [name, volume] of Object.entries((top.volumes ?? {}) as Record<string, unknown>)) {
+      for (const key of Object.keys((volume ?? {}) as Json)) if (!["driver", "driver_opts", "labels", "name"].includes(key)) findings.push({ path: `compose/volumes/${name}`, message: `the volume sets ${key}, which the pack does not admit`, fix });
+    }
+    return findings;
+  },
+};
+
 export const COMPOSE_RULES: readonly PolicyRule<ComposeDocument>[] = [
+  composeKnownKeys,
   composePinnedImage,
   containerRule(dockerLoopbackPorts, portFindings),
   containerRule(dockerContainerLimits, limitsFindings),
-  containerRule(dockerNoHostControl, hostControlFindings),
-  containerRule(secretLiterals, (c) => envSecretFindings(c.path, c.env, COMPOSE_RUNTIME_VALUES)),
+  composeNoHostControl,
+  composeSecretLiterals,
 ];
 
 /** The rules each service waives with `x-week-suppress` and a reason, by the service's path. */

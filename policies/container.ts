@@ -9,6 +9,7 @@
  */
 import * as path from "path";
 import type { Json } from "./document";
+import { userProblem } from "./user-spec";
 import { blocksOf, boolOf, isExpression, listOf, numberOf, show, stringOf } from "./value";
 
 export interface ContainerSpec {
@@ -30,6 +31,10 @@ export interface ContainerSpec {
   /** Host paths bind-mounted (`undefined` for named volumes is dropped by the adapter); an expression stays. */
   readonly hostPaths?: unknown[];
   readonly securityOpts?: unknown;
+  /** Other containers whose volumes this one mounts (`volumes_from`, `volumes.from_container`): a list, or an expression. */
+  readonly volumesFrom?: unknown[];
+  /** Options of mounts that change what a mount reaches (bind propagation, a volume's driver and its options), as written. */
+  readonly mountOptions?: Array<{ readonly what: string; readonly value: unknown }>;
   /** `[name, value]` pairs, or an expression for the whole environment. */
   readonly env?: Array<[string, unknown]> | string;
   /** Published ports: host port and host address; an expression for the whole list. */
@@ -51,8 +56,17 @@ export function containerOfTerraform(pathOf: string, config: Json): ContainerSpe
   const hostPaths: unknown[] = [];
   if (!volumes.known) hostPaths.push(volumes.raw);
   else for (const v of volumes.value) if (v.host_path !== undefined) hostPaths.push(v.host_path);
+  const volumesFrom: unknown[] = [];
+  if (volumes.known) for (const v of volumes.value) if (v.from_container !== undefined) volumesFrom.push(v.from_container);
+  const mountOptions: Array<{ what: string; value: unknown }> = [];
   if (!mounts.known) hostPaths.push(mounts.raw);
-  else for (const m of mounts.value) if (m.type !== "volume" && m.type !== "tmpfs") hostPaths.push(m.source ?? "<no source>");
+  else {
+    for (const m of mounts.value) {
+      if (m.type !== "volume" && m.type !== "tmpfs") hostPaths.push(m.source ?? "<no source>");
+      if (m.bind_options !== undefined) mountOptions.push({ what: "bind_options", value: m.bind_options });
+      if (m.volume_options !== undefined) mountOptions.push({ what: "volume_options", value: m.volume_options });
+    }
+  }
   const capabilities = blocksOf(config.capabilities);
   const capAdd = capabilities.known ? capabilities.value.flatMap((c) => (Array.isArray(c.add) ? c.add : c.add === undefined ? [] : [c.add])) : capabilities.raw;
   const env = listOf(config.env);
@@ -72,6 +86,8 @@ export function containerOfTerraform(pathOf: string, config: Json): ContainerSpe
     devices: config.devices,
     hostPaths,
     securityOpts: config.security_opts,
+    volumesFrom,
+    mountOptions,
     env: env.known
       ? env.value.map((entry): [string, unknown] => {
           if (typeof entry !== "string") return ["<expression>", entry];
@@ -92,7 +108,7 @@ export function containerOfTerraform(pathOf: string, config: Json): ContainerSpe
 
 /** Host folders a container must not see: the host's root, its configuration, kernel interfaces, devices, Docker's state and socket. */
 const HOST_ONLY = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run", "/var/lib/docker", "/var/lib/containerd", "/usr", "/bin", "/sbin", "/lib", "/lib64"];
-const HOST_EXACT = ["/", "/var", "/home", "/var/lib"];
+const HOST_EXACT = ["/", "/var", "/home", "/var/lib", "/Users", "/mnt", "/media", "/srv", "/opt", "/tmp"];
 const SOCKET = /(^|\/)(docker|containerd|podman|crio|cri-dockerd)\.sock$/;
 
 /** Why a bind-mounted host path gives the container control of the host, or undefined. */
@@ -105,8 +121,44 @@ export function dangerousHostPath(source: unknown): string | undefined {
   if (!source.startsWith("/")) return undefined; // a named volume or a path relative to the project
   const normalised = path.posix.normalize(source).replace(/\/+$/, "") || "/";
   if (HOST_EXACT.includes(normalised)) return `it mounts the host's ${normalised}`;
+  if (/^\/(home|Users)\/[^/]+$/.test(normalised)) return `it mounts a whole home folder (${normalised})`;
   const under = HOST_ONLY.find((p) => normalised === p || normalised.startsWith(`${p}/`));
   return under === undefined ? undefined : `it mounts ${normalised} from the host (${under} belongs to the host)`;
+}
+
+const SAFE_SECURITY_OPT = /^no-new-privileges([:=]true)?$/i;
+
+/** Why a mount's options reach beyond a plain named volume or bind, or undefined. */
+function mountOptionProblem(what: string, value: unknown): string | undefined {
+  const blocks = blocksOf(value);
+  if (!blocks.known) return `${what} is ${show(value)}, an expression the rule cannot check`;
+  for (const b of blocks.value) {
+    for (const [key, v] of Object.entries(b)) {
+      if (key === "propagation" && typeof v === "string" && /^r?private$/.test(v)) continue;
+      if (key === "no_copy" || key === "nocopy" || key === "subpath" || key === "read_only" || key === "create_host_path") continue;
+      if ((key === "driver_name" || key === "driver") && (v === "local" || v === undefined)) continue;
+      if (key === "labels") continue;
+      return `the mount's ${what}.${key} is ${show(v)}: a driver option or propagation can bind-mount or share host paths`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why a named volume's driver reaches beyond Docker's own storage, or undefined: only the
+ * local driver without options is admitted (`type=none,o=bind,device=/` binds the host's root;
+ * nfs/cifs options mount remote shares).
+ */
+export function volumeDriverProblem(driver: unknown, driverOpts: unknown): string | undefined {
+  const name = stringOf(driver);
+  if (!name.known) return `the volume driver ${show(driver)} is an expression the rule cannot check`;
+  if (name.value !== undefined && name.value !== "local") return `the volume driver ${name.value} is not Docker's local driver`;
+  if (driverOpts === undefined || driverOpts === null) return undefined;
+  if (typeof driverOpts !== "object") return `driver_opts is ${show(driverOpts)}, an expression the rule cannot check`;
+  const opts = driverOpts as Json;
+  if (Object.keys(opts).length === 0) return undefined;
+  const device = opts.device;
+  return device !== undefined ? `the volume's driver options mount ${show(device)} from the host (${show(opts)})` : `the volume has driver options ${show(opts)}, which can mount host paths or remote shares`;
 }
 
 const HOST_CONTROL_FIX = "drop it: give the container only named volumes, the default network and namespaces, and no added capabilities or devices";
@@ -120,11 +172,14 @@ export function hostControlFindings(c: ContainerSpec): ContainerFinding[] {
   else if (privileged.value) add("the container is privileged");
   const user = stringOf(c.user);
   if (!user.known) add(`user is ${show(user.raw)}, an expression the rule cannot prove is not root`);
-  else if (user.value !== undefined && /^(root|0+)$/i.test(user.value.split(":")[0].trim())) add(`the container runs as ${user.value}, overriding the image's non-root USER`);
+  else if (user.value !== undefined) {
+    const problem = userProblem(user.value);
+    if (problem !== undefined) add(`the container's user overrides the image's non-root USER: ${problem}`);
+  }
   const namespaces: Array<[string, unknown, RegExp]> = [
-    ["network_mode", c.networkMode, /^(host|container:.*)$/],
-    ["pid_mode", c.pidMode, /^(host|container:.*)$/],
-    ["ipc_mode", c.ipcMode, /^(host|container:.*)$/],
+    ["network_mode", c.networkMode, /^(host|(container|service):.*)$/],
+    ["pid_mode", c.pidMode, /^(host|(container|service):.*)$/],
+    ["ipc_mode", c.ipcMode, /^(host|(container|service):.*)$/],
     ["userns_mode", c.usernsMode, /^host$/],
     ["cgroupns_mode", c.cgroupnsMode, /^host$/],
   ];
@@ -148,8 +203,15 @@ export function hostControlFindings(c: ContainerSpec): ContainerFinding[] {
     for (const opt of opts.value) {
       const text = String(opt);
       if (isExpression(text)) add(`security option ${show(text)} is an expression the rule cannot check`);
-      else if (/unconfined|label[=:]disable|no-new-privileges[=:]false/i.test(text)) add(`security option ${text} turns a protection off`);
+      // Allow-list: only no-new-privileges. A seccomp profile (a file or inline JSON that may allow everything),
+      // an AppArmor profile, an SELinux label (type:spc_t, disable) all change the confinement the engine gives.
+      else if (!SAFE_SECURITY_OPT.test(text.trim())) add(`security option ${show(text.length > 60 ? `${text.slice(0, 57)}...` : text)} is not one the pack admits (only no-new-privileges)`);
     }
+  }
+  for (const from of c.volumesFrom ?? []) add(`the container mounts the volumes of ${show(from)} (volumes_from): whatever that container reaches, this one does`);
+  for (const { what, value } of c.mountOptions ?? []) {
+    const problem = mountOptionProblem(what, value);
+    if (problem !== undefined) add(problem);
   }
   for (const field of c.dynamic ?? []) {
     if (["capabilities", "devices", "volumes", "mounts", "security_opts"].includes(field)) add(`${field} is a dynamic block the rule cannot check`);
@@ -158,6 +220,11 @@ export function hostControlFindings(c: ContainerSpec): ContainerFinding[] {
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+
+/** True when a published port's host address is loopback (the one test, shared with the review page); no address is every interface. */
+export function isLoopbackAddress(ip: unknown): boolean {
+  return typeof ip === "string" && LOOPBACK.test(ip);
+}
 
 /** WEEK-DOCKER-002's check: published ports bind to loopback. */
 export function portFindings(c: ContainerSpec): ContainerFinding[] {
@@ -297,6 +364,17 @@ export function containerOfCompose(pathOf: string, service: Json): ContainerSpec
     devices: list(service.devices),
     hostPaths,
     securityOpts: list(service.security_opt),
+    volumesFrom: service.volumes_from === undefined ? [] : Array.isArray(service.volumes_from) ? service.volumes_from.map(composeValue) : [composeValue(service.volumes_from)],
+    mountOptions: Array.isArray(volumes)
+      ? volumes.flatMap((v) => {
+          if (v === null || typeof v !== "object") return [];
+          const long = v as Json;
+          return [
+            ...(long.bind !== undefined ? [{ what: "bind", value: long.bind }] : []),
+            ...(long.volume !== undefined ? [{ what: "volume", value: long.volume }] : []),
+          ];
+        })
+      : [],
     env: envPairs,
     ports: Array.isArray(ports) ? ports.map(composePort) : ports === undefined ? [] : String(composeValue(ports)),
     memoryMiB: composeMiB(limits?.memory ?? service.mem_limit),

@@ -54,13 +54,75 @@ function parse(text: string): { stages: Stage[]; globalArgs: Map<string, string 
   return { stages, globalArgs };
 }
 
-/** `ARG NAME=default OTHER` as name/default pairs. */
+/**
+ * The names and values an ARG or ENV declares, as the builder reads them: `ARG NAME=default
+ * OTHER`, `ENV A="x y" B=2`, and the legacy `ENV NAME value with spaces` (dockerfile-ast's
+ * properties: quotes and escapes resolved).
+ */
 export function argDeclarations(instruction: Instruction): Array<[string, string | undefined]> {
+  const properties = (instruction as unknown as { getProperties?: () => Array<{ getName(): string; getValue(): string | null }> }).getProperties?.();
+  if (properties !== undefined) return properties.map((p) => [p.getName(), p.getValue() ?? undefined]);
   return (instruction.getArguments() ?? []).map((a) => {
     const text = a.getValue();
     const at = text.indexOf("=");
     return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1).replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1")];
   });
+}
+
+/**
+ * The variables a stage's instruction at `until` sees, as Docker resolves them: the ENVs of
+ * the stages it is built FROM (ENV persists across FROM <stage>), its own ARGs (a build
+ * argument wins over the default; a bare ARG takes the global ARG's value) and ENVs; an ENV
+ * always overrides an ARG of the same name, whichever comes first.
+ */
+export function stageVars(build: Build, stage: Stage, until: number = stage.instructions.length, seen = new Set<number>()): Map<string, string | undefined> {
+  seen.add(stage.index);
+  const parent = parentStage(build, stage);
+  const env = new Map<string, string | undefined>(parent === undefined || seen.has(parent.index) ? [] : [...inheritedEnv(build, parent, seen)]);
+  const args = new Map<string, string | undefined>();
+  const globals = globalVars(build);
+  const view = () => new Map([...args, ...env]);
+  for (const instruction of stage.instructions.slice(0, until)) {
+    if (instruction.getKeyword() === "ARG") {
+      for (const [name, fallback] of argDeclarations(instruction)) {
+        args.set(name, build.buildArgs.has(name) ? build.buildArgs.get(name) : fallback !== undefined ? (expand(fallback, view()) ?? UNKNOWN) : globals.get(name));
+      }
+    } else if (instruction.getKeyword() === "ENV") {
+      for (const [name, value] of argDeclarations(instruction)) env.set(name, value === undefined ? "" : (expand(value, view()) ?? UNKNOWN));
+    }
+  }
+  return view();
+}
+
+/** The ENVs a stage leaves to the stages built FROM it. */
+function inheritedEnv(build: Build, stage: Stage, seen: Set<number>): Map<string, string | undefined> {
+  const vars = stageVars(build, stage, stage.instructions.length, seen);
+  const names = new Set<string>();
+  const collect = (s: Stage, chain: Set<number>) => {
+    chain.add(s.index);
+    for (const i of s.instructions) if (i.getKeyword() === "ENV") for (const [name] of argDeclarations(i)) names.add(name);
+    const p = parentStage(build, s);
+    if (p !== undefined && !chain.has(p.index)) collect(p, chain);
+  };
+  collect(stage, new Set());
+  return new Map([...vars].filter(([name]) => names.has(name)));
+}
+
+/** Images a RUN mounts from (`RUN --mount=type=bind,from=image,...`, also cache and secret mounts with from=). */
+export function runMountSources(instruction: Instruction): string[] {
+  const flags = (instruction as unknown as { getFlags?: () => Array<{ getName(): string; getValue(): string | null; getOptions?: () => Array<{ getName(): string; getValue(): string | null }> }> }).getFlags?.() ?? [];
+  const sources: string[] = [];
+  for (const flag of flags) {
+    if (flag.getName().toLowerCase() !== "mount") continue;
+    const options = flag.getOptions?.() ?? [];
+    const from = options.find((o) => o.getName().toLowerCase() === "from")?.getValue();
+    if (from !== undefined && from !== null) sources.push(from);
+    else if (options.length === 0) {
+      const m = /(?:^|,)from=([^,]+)/i.exec(flag.getValue() ?? "");
+      if (m !== null) sources.push(m[1]);
+    }
+  }
+  return sources;
 }
 
 /** A build argument given by an expression: its value is unknown until Terraform runs. */

@@ -11,8 +11,10 @@ export interface PolicyReport {
   readonly rules: number;
   readonly findings: number;
   readonly suppressions: number;
-  /** One line per finding: rule id, path, message and fix. */
+  /** One line per error-level finding: rule id, path, message and fix. `findings` counts them: they stop synth. */
   readonly errors: string[];
+  /** One line per warning-level finding, same form: reported, synth goes on. */
+  readonly warnings: string[];
   /** Each finding a suppression waived: the rule, the finding's path and the suppression's reason. */
   readonly suppressed: ReadonlyArray<{ readonly ruleId: string; readonly path: string; readonly reason: string }>;
 }
@@ -34,9 +36,10 @@ export function findingLine(ruleId: string, finding: Finding): string {
 }
 
 /** The one-line summary of a judgement: `policy local: 18 rules checked, 0 findings, 1 suppression`. */
-export function policySummary(name: string, { rules, findings, suppressions }: PolicyReport): string {
+export function policySummary(name: string, { rules, findings, suppressions, warnings }: PolicyReport): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  return `policy ${name}: ${plural(rules, "rule")} checked, ${plural(findings, "finding")}, ${plural(suppressions, "suppression")}`;
+  const warned = warnings.length === 0 ? "" : `, ${plural(warnings.length, "warning")}`;
+  return `policy ${name}: ${plural(rules, "rule")} checked, ${plural(findings, "finding")}${warned}, ${plural(suppressions, "suppression")}`;
 }
 
 /**
@@ -49,14 +52,15 @@ export function judgeDocument<D>(rules: readonly PolicyRule<D>[], doc: D, suppre
   if (twice !== undefined) throw new Error(`PolicyPack: rule ids must be unique, got ${twice} twice`);
   const suppressed: Array<{ ruleId: string; path: string; reason: string }> = [];
   const errors: string[] = [];
+  const warnings: string[] = [];
   for (const rule of rules) {
     for (const finding of rule.check(doc)) {
       const suppression = suppressionFor(suppressions, finding.path, rule.id);
       if (suppression !== undefined) suppressed.push({ ruleId: rule.id, path: finding.path, reason: suppression.reason });
-      else errors.push(findingLine(rule.id, finding));
+      else (rule.level === "warning" ? warnings : errors).push(findingLine(rule.id, finding));
     }
   }
-  return { rules: rules.length, findings: errors.length, suppressions: suppressed.length, errors, suppressed };
+  return { rules: rules.length, findings: errors.length, suppressions: suppressed.length, errors, warnings, suppressed };
 }
 
 /**
@@ -106,6 +110,9 @@ export class PolicyPack {
     // Every waived finding stays visible in the manifest, with its reason (npm run review lists them).
     for (const { ruleId, path: constructPath, reason } of report.suppressed) {
       stackManifest.annotations.push({ constructPath, level: "@cdktf/info" as never, message: `[${ruleId}] suppressed: ${reason}` });
+    }
+    for (const line of report.warnings) {
+      stackManifest.annotations.push({ constructPath: this.stack.node.path, level: "@cdktf/warn" as never, message: line });
     }
     if (report.findings === 0) return;
     const continueOnErrors = (inner as { continueOnErrorAnnotations?: boolean }).continueOnErrorAnnotations === true;

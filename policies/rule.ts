@@ -1,4 +1,9 @@
 import type { TerraformDocument } from "./document";
+import { scanValue } from "./secret-scan";
+import type { RuleId } from "./rule-ids";
+
+/** How a finding counts (cdk-nag's levels): an error stops synth; a warning is reported and synth goes on. */
+export type FindingLevel = "error" | "warning";
 
 /** One thing a rule found wrong, at one place of a document. */
 export interface Finding {
@@ -17,8 +22,13 @@ export interface Finding {
  * (`container.ts` works on a container described independently of the document).
  */
 export interface PolicyRule<D = TerraformDocument> {
-  /** Stable id, such as WEEK-DOCKER-001; suppressions and reviews refer to it. */
-  readonly id: string;
+  /** Stable id, one of RULE_IDS (rule-ids.ts); suppressions and reviews refer to it. */
+  readonly id: RuleId;
+  /**
+   * What the rule's findings are.
+   * @default "error"
+   */
+  readonly level?: FindingLevel;
   /** One line: what the rule demands. */
   readonly statement: string;
   check(doc: D): Finding[];
@@ -58,7 +68,30 @@ export function urlUserinfo(text: string): Array<{ scheme: string; user: string;
  * versions, `sensitive(...)`, and locals whose value is one of those. A value that refers to
  * one of them came from a secret source rather than from a literal.
  */
+const sourcesCache = new WeakMap<object, RegExp>();
+
 export function secretSources(doc: TerraformDocument): RegExp {
+  const cached = sourcesCache.get(doc.json);
+  if (cached !== undefined) return cached;
+  const computed = computeSecretSources(doc);
+  sourcesCache.set(doc.json, computed);
+  return computed;
+}
+
+/**
+ * The one idea of a secret, shared by the rules and the review page (`npm run review` hides
+ * such values): a value is secret when its name says so (`isSecretName`: passwords, tokens,
+ * keys, `DATABASE_URL`, `SQLALCHEMY_DATABASE_URI`...), when it refers to a secret source of
+ * the document (`secretSources`), or when its content holds a credential (secret-scan.ts).
+ */
+export function carriesSecret(doc: TerraformDocument, name: string, value: unknown): boolean {
+  if (isSecretName(name)) return true;
+  const text = typeof value === "string" ? value : JSON.stringify(value ?? null);
+  if (secretSources(doc).test(text)) return true;
+  return scanValue(text, () => false).length > 0;
+}
+
+function computeSecretSources(doc: TerraformDocument): RegExp {
   const sensitiveVars = Object.entries((doc.json.variable ?? {}) as Record<string, { sensitive?: unknown }>)
     .filter(([, v]) => v.sensitive === true)
     .map(([name]) => name);
@@ -66,6 +99,8 @@ export function secretSources(doc: TerraformDocument): RegExp {
     String.raw`\brandom_password\.[\w-]+\.(result|bcrypt_hash)\b`,
     String.raw`\bsensitive\(`,
     String.raw`\.secret_data\b`,
+    // The provider's short-lived token, computed at plan time and marked sensitive by the provider.
+    String.raw`\bdata\.google_client_config\.[\w-]+\.access_token\b`,
     String.raw`\bephemeral\.`,
     ...sensitiveVars.map((v) => String.raw`\bvar\.${v}\b`),
   ];

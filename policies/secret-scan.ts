@@ -90,7 +90,7 @@ function secretlintFindings(text: string): SecretFinding[] {
 // The prefix is bounded: unbounded, a long run of name characters is re-read from every position (quadratic).
 const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]{0,64}?(?:pass(?:w(?:or)?d)?|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|signature|sig)`;
 /** `name=value` where the name holds a credential, after a separator (query, JDBC `;`, DSN space, fragment, flag dashes) or at the start. */
-const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})\s*=\s*('[^']*'|"[^"]*"|[^\s&;#"',)]*)`, "gi");
+const CREDENTIAL_PARAMETER = new RegExp(String.raw`(?<![A-Za-z0-9])(${CREDENTIAL_NAME})\s*=\s*('[^']*'|"[^"]*"|[^\s&;#"',)\\]*)`, "gi");
 /**
  * `name: value` at the end of a line (YAML, a kubeconfig's `token:`, `.yarnrc.yml`'s `npmAuthToken:`,
  * INI with colons), where the name holds a credential and the value is quoted or a run of 12 or
@@ -124,6 +124,8 @@ function slotProblem(value: string): "literal" | "expression" | undefined {
   const unquoted = value.replace(/^(['"])(.*)\1$/s, "$2");
   if (unquoted === "") return undefined;
   if (new RegExp(`^${SECRET_REFERENCE}+$`).test(unquoted)) return undefined;
+  // A printf directive: the secret is an argument given elsewhere (`printf 'PASSWORD=%s' "$PASSWORD"`).
+  if (/^%[-#0 +]*\d*(\.\d+)?[sdqv]$/.test(unquoted)) return undefined;
   // A switch, not a secret (`use_token=true`, `password=none`).
   if (/^(true|false|yes|no|on|off|none|null)$/i.test(unquoted)) return undefined;
   // A shell or Compose variable (`$PGPASSWORD`, `${DB_PASSWORD}`): filled from the environment when it runs.
@@ -178,7 +180,7 @@ export function scanText(text: string): SecretFinding[] {
   return dedupe([...secretlintFindings(text), ...structuralFindings(text)]);
 }
 
-/** Spans of Terraform template expressions (`${...}`, `%{...}`), braces balanced, `$${` (a literal) skipped. */
+/** Spans of Terraform template expressions (`${...}`, `%{...}`), braces balanced; `$${` (a literal) and a bare `${NAME}` (a shell variable) skipped. */
 export function expressionSpans(text: string): Array<{ start: number; end: number; body: string }> {
   const spans: Array<{ start: number; end: number; body: string }> = [];
   for (let i = 0; i < text.length - 1; i++) {
@@ -190,7 +192,9 @@ export function expressionSpans(text: string): Array<{ start: number; end: numbe
         if (text[j] === "{") depth++;
         else if (text[j] === "}" && --depth === 0) break;
       }
-      spans.push({ start: i, end: Math.min(j + 1, text.length), body: text.slice(i, j + 1) });
+      const body = text.slice(i, j + 1);
+      // `${NAME}` alone is no Terraform reference (those have a dot: var.x, local.y): it is a shell variable, left as text.
+      if (!/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(body)) spans.push({ start: i, end: Math.min(j + 1, text.length), body });
       i = j;
     }
   }

@@ -1,4 +1,5 @@
 import type { IConstruct } from "constructs";
+import { RULE_IDS, type RuleId } from "./rule-ids";
 
 const SUPPRESSIONS = "week:policy-suppressions";
 
@@ -18,8 +19,8 @@ export type SuppressionTable = ReadonlyMap<string, readonly Suppression[]>;
  * (the `//` metadata cdktf writes); the suppression is kept in the construct's metadata and
  * collected into a table by path when the document is judged (see `suppressionTable`).
  */
-export function suppress(scope: IConstruct, ruleId: string, reason: string): void {
-  if (!/^WEEK-[A-Z]+-\d{3}$/.test(ruleId)) {
+export function suppress(scope: IConstruct, ruleId: RuleId, reason: string): void {
+  if (!(Object.values(RULE_IDS) as string[]).includes(ruleId)) {
     throw new Error(`suppress: ruleId must be a rule id such as WEEK-DOCKER-001, got ${JSON.stringify(ruleId)}`);
   }
   if (reason.trim().length < 10) {

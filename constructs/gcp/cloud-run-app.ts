@@ -9,6 +9,7 @@ import type { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secr
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { suppress } from "../../policies/suppress";
 import { Sleep as TimeSleep } from "@cdktf/provider-time/lib/sleep";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 /** A secret given to the container as an environment variable, by Secret Manager reference. */
 export interface CloudRunSecretEnv {
@@ -210,7 +211,7 @@ export class CloudRunApp extends Construct {
 
     if (props.allowPublicAccess ?? false) {
       this.publicInvoker = this.grantInvoker("public_invoker", "allUsers");
-      suppress(this.publicInvoker, "WEEK-GCP-004", "gcp.allowPublicAccess is true in the configuration: the service is meant to be opened in a browser without a Google identity");
+      suppress(this.publicInvoker, RULE_IDS.gcpRunNoPublicInvoke, "gcp.allowPublicAccess is true in the configuration: the service is meant to be opened in a browser without a Google identity");
     }
   }
 

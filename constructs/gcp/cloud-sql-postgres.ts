@@ -9,6 +9,7 @@ import { Id } from "@cdktf/provider-random/lib/id";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { CLOUD_SQL_ENTERPRISE_TIER } from "../../config/platforms";
 import { suppress } from "../../policies/suppress";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 /** `type.name` of a resource, as `replace_triggered_by` wants it. */
 function address(resource: TerraformResource): string {
@@ -112,7 +113,7 @@ export class CloudSqlPostgres extends Construct {
       dependsOn: props.dependsOn,
     });
     if (!deletionProtection) {
-      suppress(this.instance, "WEEK-GCP-003", "gcp.deletionProtection is false in the configuration: the week is being torn down");
+      suppress(this.instance, RULE_IDS.gcpSqlBackupsAndProtection, "gcp.deletionProtection is false in the configuration: the week is being torn down");
     }
     this.connectionName = this.instance.connectionName;
 

@@ -11,6 +11,7 @@ import { terraformEnvValue, type RuntimeValue, type ServiceEnv } from "./local-s
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 import { readDatabaseEnv } from "./database-env";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 export interface PostgresServiceProps {
   readonly network: PrivateNetwork;
@@ -132,7 +133,7 @@ export class PostgresService extends Construct {
       lifecycle: { preventDestroy: props.protectVolume ?? true },
     });
     if (!(props.protectVolume ?? true)) {
-      suppress(this.volume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
+      suppress(this.volume, RULE_IDS.statefulDestroyProtection, "database.protectVolume is false in the configuration: the week is being torn down");
     }
     const image = new Image(this, "image", { name: imageRef, keepLocally: true });
 

@@ -7,6 +7,7 @@ import { runtimeEnv, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { SANDBOX_PORT, SandboxImage, type SandboxImageProps } from "./sandbox-image";
 import { ServiceContainer } from "./service-container";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 /** The notebooks' named volume. */
 const WORKSPACE_VOLUME = "workspace-data";
@@ -79,7 +80,7 @@ export class Sandbox extends Construct {
       lifecycle: { preventDestroy: props.protectVolume ?? true },
     });
     if (!(props.protectVolume ?? true)) {
-      suppress(this.workspaceVolume, "WEEK-STATE-001", "database.protectVolume is false in the configuration: the week is being torn down");
+      suppress(this.workspaceVolume, RULE_IDS.statefulDestroyProtection, "database.protectVolume is false in the configuration: the week is being torn down");
     }
     this.service = new ServiceContainer(this, "service", {
       network: props.network,

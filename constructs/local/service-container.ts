@@ -16,6 +16,7 @@ import {
   type ServiceVolume,
 } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
+import { RULE_IDS } from "../../policies/rule-ids";
 
 export interface ServiceContainerProps {
   /** Network the container joins; `alias` is its name there. */
@@ -96,8 +97,8 @@ export class ServiceContainer extends Construct {
     const suppressions = [];
     if (props.network.publishAddress !== "127.0.0.1") {
       const reason = "network.publishOnAllInterfaces is true in the configuration: the teacher opened the ports on purpose";
-      suppress(this.container, "WEEK-DOCKER-002", reason);
-      suppressions.push({ ruleId: "WEEK-DOCKER-002", reason });
+      suppress(this.container, RULE_IDS.dockerLoopbackPorts, reason);
+      suppressions.push({ ruleId: RULE_IDS.dockerLoopbackPorts, reason });
     }
     this.suppressions = suppressions;
     this.hostUrl = `http://${props.network.hostAddress}:${props.ports[0].host}`;

@@ -2,6 +2,7 @@ import { declares, resources, type TerraformDocument } from "../document";
 import type { Finding, PolicyRule } from "../rule";
 import { imageProblem, PIN_FIX } from "../image-ref";
 import { isExpression } from "../value";
+import { RULE_IDS } from "../rule-ids";
 
 /**
  * Why an image reference in the document is not provably pinned, or undefined. A reference
@@ -20,7 +21,7 @@ export function imageReferenceProblem(doc: TerraformDocument, ref: unknown): str
 
 /** WEEK-DOCKER-001: every image is pinned to a full release or a digest. */
 export const dockerPinnedImage: PolicyRule = {
-  id: "WEEK-DOCKER-001",
+  id: RULE_IDS.dockerPinnedImage,
   statement: "Every image is pinned to a full release (major.minor at least) or a digest, never a major, a channel or latest.",
   check(doc): Finding[] {
     const refs: Array<{ path: string; ref: unknown }> = [];

@@ -1,9 +1,11 @@
 import { argDeclarations, buildsOf, runCommands } from "../dockerfile";
 import type { Finding, PolicyRule } from "../rule";
+import { RULE_IDS } from "../rule-ids";
 
 /** WEEK-DOCKERFILE-005: no package cache is left in a layer. */
 export const dockerfileNoCaches: PolicyRule = {
-  id: "WEEK-DOCKERFILE-005",
+  id: RULE_IDS.dockerfileNoCaches,
+  level: "warning",
   statement: "No package cache is left in a layer: apt lists removed in the same RUN, pip with --no-cache-dir.",
   check(doc): Finding[] {
     const findings: Finding[] = [];

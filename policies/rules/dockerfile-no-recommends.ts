@@ -1,9 +1,11 @@
 import { buildsOf, runCommands } from "../dockerfile";
 import type { Finding, PolicyRule } from "../rule";
+import { RULE_IDS } from "../rule-ids";
 
 /** WEEK-DOCKERFILE-004: apt-get install takes --no-install-recommends. */
 export const dockerfileNoRecommends: PolicyRule = {
-  id: "WEEK-DOCKERFILE-004",
+  id: RULE_IDS.dockerfileNoRecommends,
+  level: "warning",
   statement: "Every apt-get install in a Dockerfile uses --no-install-recommends.",
   check(doc): Finding[] {
     return buildsOf(doc).flatMap((build) =>

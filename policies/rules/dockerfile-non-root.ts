@@ -1,21 +1,7 @@
-import { argDeclarations, buildsOf, expand, finalStage, globalVars, parentStage, type Build, type Stage } from "../dockerfile";
+import { buildsOf, expand, finalStage, parentStage, runCommands, stageVars, type Build, type Stage } from "../dockerfile";
+import { userProblem } from "../user-spec";
 import type { Finding, PolicyRule } from "../rule";
-
-/** The variables a stage's instructions see at `until`: its ARGs (with build arguments) and ENVs. */
-function stageVars(build: Build, stage: Stage, until: number): Map<string, string | undefined> {
-  const globals = globalVars(build);
-  const vars = new Map<string, string | undefined>();
-  for (const instruction of stage.instructions.slice(0, until)) {
-    if (instruction.getKeyword() === "ARG") {
-      for (const [name, fallback] of argDeclarations(instruction)) {
-        vars.set(name, build.buildArgs.has(name) ? build.buildArgs.get(name) : fallback !== undefined ? expand(fallback, vars) : globals.get(name));
-      }
-    } else if (instruction.getKeyword() === "ENV") {
-      for (const [name, value] of argDeclarations(instruction)) if (value !== undefined) vars.set(name, expand(value, vars));
-    }
-  }
-  return vars;
-}
+import { RULE_IDS } from "../rule-ids";
 
 /** The user the image runs as, following the stage chain; undefined when it is the base's (root). */
 function effectiveUser(build: Build, stage: Stage, seen = new Set<number>()): { written: string; value: string | undefined } | undefined {
@@ -33,7 +19,7 @@ const FIX = "end the stage the build produces with USER <a non-root user> (a lit
 
 /** WEEK-DOCKERFILE-002: the image a build produces runs as a non-root user. */
 export const dockerfileNonRoot: PolicyRule = {
-  id: "WEEK-DOCKERFILE-002",
+  id: RULE_IDS.dockerfileNonRoot,
   statement: "The stage an image build produces (its target, or the last stage) runs as a non-root USER, following the stages it is built from.",
   check(doc): Finding[] {
     const findings: Finding[] = [];
@@ -51,9 +37,15 @@ export const dockerfileNonRoot: PolicyRule = {
       } else if (user.value === undefined) {
         findings.push({ path: build.path, message: `${build.label} runs as USER ${user.written}, which depends on a value the rule cannot read`, fix: FIX });
       } else {
-        const name = user.value.split(":")[0].trim();
-        if (name === "" || name.toLowerCase() === "root" || /^0+$/.test(name)) {
-          findings.push({ path: build.path, message: `${build.label} runs as root (${named} has USER ${user.written}${user.written === user.value ? "" : `, that is ${user.value}`})`, fix: FIX });
+        const problem = userProblem(user.value.trim());
+        if (problem !== undefined) {
+          findings.push({ path: build.path, message: `${build.label} may run as root (${named} has USER ${user.written}${user.written === user.value ? "" : `, that is ${user.value}`}: ${problem})`, fix: FIX });
+        }
+      }
+      // A user created with uid 0, or allowed to share one, is root under another name.
+      for (const run of runCommands(build)) {
+        if (/\b(useradd|adduser|usermod)\b[^\n&;|]*(\s(-u|--uid)[\s=]*[+-]?0+\b|\s(-o|--non-unique)\b)/.test(run)) {
+          findings.push({ path: build.path, message: `${build.label} creates or changes a user with uid 0 or a shared uid`, fix: FIX });
         }
       }
     }

@@ -1,10 +1,11 @@
-import { buildsOf, expand, globalVars, type Build } from "../dockerfile";
+import { buildsOf, expand, globalVars, runMountSources, stageVars, type Build } from "../dockerfile";
 import { unpinnedReason } from "../image-ref";
 import type { Finding, PolicyRule } from "../rule";
+import { RULE_IDS } from "../rule-ids";
 
 const FIX = "pin the base to a full release or a digest (python:3.11-slim-bookworm, ubuntu:24.04), in the FROM or its ARG default";
 
-/** The images a build pulls: every FROM that is not an earlier stage, and every COPY --from that is not one. */
+/** The images a build pulls: every FROM, COPY --from and RUN --mount=from that is not an earlier stage. */
 function pulledImages(build: Build): Array<{ where: string; written: string; ref: string | undefined }> {
   const vars = globalVars(build);
   const pulled: Array<{ where: string; written: string; ref: string | undefined }> = [];
@@ -23,6 +24,15 @@ function pulledImages(build: Build): Array<{ where: string; written: string; ref
       if (stageNames.has(name) || /^\d+$/.test(name)) continue;
       pulled.push({ where: "COPY --from", written: from, ref: resolved });
     }
+    stage.instructions.forEach((run, at) => {
+      if (run.getKeyword() !== "RUN") return;
+      for (const from of runMountSources(run)) {
+        const resolved = expand(from, stageVars(build, stage, at));
+        const name = (resolved ?? from).toLowerCase();
+        if (stageNames.has(name) || /^\d+$/.test(name)) continue;
+        pulled.push({ where: "RUN --mount from", written: from, ref: resolved });
+      }
+    });
     if (stage.name !== undefined) stageNames.add(stage.name);
   }
   return pulled;
@@ -30,9 +40,9 @@ function pulledImages(build: Build): Array<{ where: string; written: string; ref
 
 /** WEEK-DOCKERFILE-001: every build reads a Dockerfile the pack can check, and pulls only pinned images. */
 export const dockerfilePinnedBase: PolicyRule = {
-  id: "WEEK-DOCKERFILE-001",
+  id: RULE_IDS.dockerfilePinnedBase,
   statement:
-    "Every image build uses a Dockerfile the pack can read, and every FROM and COPY --from it pulls is pinned to a full release or a digest, with build arguments as the build gives them.",
+    "Every image build uses a Dockerfile the pack can read, and every FROM, COPY --from and RUN --mount=from it pulls is pinned to a full release or a digest, with build arguments as the build gives them.",
   check(doc): Finding[] {
     const findings: Finding[] = [];
     for (const build of buildsOf(doc)) {

@@ -2,6 +2,7 @@ import * as ipaddr from "ipaddr.js";
 import { resources, type Json } from "../document";
 import type { Finding, PolicyRule } from "../rule";
 import { blocksOf, boolOf, isExpression, show } from "../value";
+import { RULE_IDS } from "../rule-ids";
 
 function settingsOf(config: Json): Json {
   const settings = blocksOf(config.settings);
@@ -15,7 +16,7 @@ function ipConfigurationOf(config: Json): Json {
 
 /** WEEK-GCP-001: Cloud SQL requires SSL on every connection. */
 export const gcpSqlSsl: PolicyRule = {
-  id: "WEEK-GCP-001",
+  id: RULE_IDS.gcpSqlSsl,
   statement: "Cloud SQL requires encrypted connections (ssl_mode ENCRYPTED_ONLY or stricter).",
   check(doc): Finding[] {
     return resources(doc, "google_sql_database_instance").flatMap((r) => {
@@ -74,7 +75,7 @@ export function worldNetworkProblem(values: unknown[]): string | undefined {
 
 /** WEEK-GCP-002: Cloud SQL has no authorised networks that together open it to the world. */
 export const gcpSqlNoWorldNetwork: PolicyRule = {
-  id: "WEEK-GCP-002",
+  id: RULE_IDS.gcpSqlNoWorldNetwork,
   statement: "Cloud SQL authorises no set of networks that together cover every IPv4 or IPv6 address.",
   check(doc): Finding[] {
     return resources(doc, "google_sql_database_instance").flatMap((r) => {
@@ -96,7 +97,7 @@ export const gcpSqlNoWorldNetwork: PolicyRule = {
 
 /** WEEK-GCP-003: Cloud SQL keeps backups and deletion protection. */
 export const gcpSqlBackupsAndProtection: PolicyRule = {
-  id: "WEEK-GCP-003",
+  id: RULE_IDS.gcpSqlBackupsAndProtection,
   statement: "Cloud SQL has backups enabled and deletion protection on.",
   check(doc): Finding[] {
     return resources(doc, "google_sql_database_instance").flatMap((r) => {

@@ -1,10 +1,11 @@
 import { resources } from "../document";
 import type { Finding, PolicyRule } from "../rule";
 import { boolOf, show } from "../value";
+import { RULE_IDS } from "../rule-ids";
 
 /** WEEK-STATE-001: a volume that holds data is protected from destroy. */
 export const statefulDestroyProtection: PolicyRule = {
-  id: "WEEK-STATE-001",
+  id: RULE_IDS.statefulDestroyProtection,
   statement: "A volume that holds data has lifecycle.prevent_destroy set to true.",
   check(doc): Finding[] {
     return resources(doc, "docker_volume").flatMap((r) => {

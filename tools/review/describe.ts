@@ -4,6 +4,9 @@
  * databases and their protection, secrets by name and where they come from (never a value),
  * outputs, and the policy suppressions recorded in the manifest.
  */
+import { isLoopbackAddress } from "../../policies/container";
+import { resources as documentResources, type TerraformDocument } from "../../policies/document";
+import { carriesSecret } from "../../policies/rule";
 import type { Json, JsonObject, SynthStack } from "./synth-output";
 
 export interface Resource {
@@ -65,17 +68,19 @@ const asObject = (value: Json | undefined): JsonObject => (isObject(value) ? val
 const asArray = (value: Json | undefined): Json[] => (Array.isArray(value) ? value : value === undefined || value === null ? [] : [value]);
 const text = (value: Json | undefined): string => (typeof value === "string" ? value : JSON.stringify(value ?? null));
 
-/** Every resource of a synthesised stack, in address order. */
+/** A synthesised stack's JSON as the policy pack's document (one reader for both). */
+export function documentOf(doc: JsonObject, stack = ""): TerraformDocument {
+  return { kind: "terraform", stack, json: doc };
+}
+
+/** Every resource of a synthesised stack, in address order, read by the policy pack's reader (policies/document.ts). */
 export function resourcesOf(doc: JsonObject): Resource[] {
-  const out: Resource[] = [];
-  for (const [type, byName] of Object.entries(asObject(doc.resource))) {
-    for (const [name, raw] of Object.entries(asObject(byName))) {
-      const { "//": meta, ...body } = asObject(raw);
-      const path = text(asObject(asObject(meta).metadata).path ?? `${type}.${name}`);
-      out.push({ address: `${type}.${name}`, type, name, path, body });
-    }
-  }
-  return out.sort((a, b) => a.address.localeCompare(b.address));
+  return documentResources(documentOf(doc))
+    .map((r) => {
+      const { "//": _meta, ...body } = r.config as JsonObject;
+      return { address: `${r.type}.${r.name}`, type: r.type, name: r.name, path: r.path, body };
+    })
+    .sort((a, b) => a.address.localeCompare(b.address));
 }
 
 /** The build-context hash in an asset path (`assets/<id>/<HASH>`), or in an image tag/trigger. */
@@ -121,15 +126,6 @@ export function sourceOf(doc: JsonObject, value: Json | undefined, seen = new Se
   return [...new Set(sources.filter((s) => !(s === "a file read by Terraform at plan time" && sources.includes("database.env"))))];
 }
 
-const SECRET_NAME = /pass(word)?|secret|token|(^|_)key$|api_key|credential|database_url/i;
-
-function isSecretValue(doc: JsonObject, value: Json | undefined): boolean {
-  const refs = referencesIn(value);
-  const variables = asObject(doc.variable);
-  if (refs.variables.some((v) => asObject(variables[v]).sensitive === true)) return true;
-  if (refs.resources.some((r) => r.startsWith("random_password."))) return true;
-  return refs.locals.some((l) => /sensitive\(/.test(text(asObject(doc.locals)[l])) || isSecretValue(doc, asObject(doc.locals)[l]));
-}
 
 /** `NAME=value` environment entries of a container, as a map. */
 export function envMap(env: Json | undefined): Record<string, string> {
@@ -142,12 +138,10 @@ export function envMap(env: Json | undefined): Record<string, string> {
   return out;
 }
 
-/** True when an environment entry or attribute named `name` with `value` carries a secret. */
+/** True when an environment entry or attribute named `name` with `value` carries a secret: the policy pack's test (`carriesSecret`), so the page hides what the rules protect. */
 export function isSecret(doc: JsonObject, name: string, value: Json | undefined): boolean {
-  return SECRET_NAME.test(name) || isSecretValue(doc, value);
+  return carriesSecret(documentOf(doc), name, value);
 }
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 function servicesOf(resources: Resource[]): Map<string, string> {
   const names = new Map<string, string>();
@@ -169,7 +163,7 @@ function portsOf(resources: Resource[]): PortBinding[] {
         hostIp,
         hostPort: port.external ?? port.internal ?? null,
         containerPort: port.internal ?? null,
-        loopbackOnly: LOOPBACK.test(hostIp),
+        loopbackOnly: isLoopbackAddress(port.ip),
       });
     }
   }
