@@ -165,6 +165,12 @@ describe("a build context refuses links and special files", () => {
     expect(refusal(source, include)).toMatch(message);
   });
 
+  it("keeps the refusal on one line when the file's name holds a line break", () => {
+    const source = setup();
+    fs.symlinkSync(path.join(source, "outside.env"), path.join(source, "app", "a\nb.py"));
+    expect(refusal(source, [{ folder: "app", suffixes: [".py"] }])).toMatch(/app\/a\\nb\.py: it is a symbolic link/);
+  });
+
   it("refuses a linked file or folder that the allow-list names itself", () => {
     const source = setup();
     fs.symlinkSync(path.join(source, "outside.env"), path.join(source, "requirements.txt"));

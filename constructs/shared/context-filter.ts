@@ -13,6 +13,11 @@ import * as path from "path";
 import { herokuDockerfiles } from "../../policies/dockerfile";
 import { scanText } from "../../policies/secret-scan";
 
+/** A path for a one-line message: control characters (a line break in a file name) escaped as JSON escapes them. */
+export function shownPath(file: string): string {
+  return file.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** Thrown when a build context would take something it must not: one line, naming the file, never its content. */
 export class BuildContextError extends Error {
   constructor(message: string) {
@@ -290,9 +295,9 @@ export function contentProblem(relative: string, bytes: Buffer, archives: readon
  */
 export function readCheckedFile(where: string, file: string): Buffer {
   const { bytes, problem } = readRegularFile(file);
-  if (bytes === undefined) throw new BuildContextError(`${where}: refuses ${file}: it ${problem ?? "cannot be read"}`);
+  if (bytes === undefined) throw new BuildContextError(`${where}: refuses ${shownPath(file)}: it ${problem ?? "cannot be read"}`);
   const why = contentProblem(path.basename(file), bytes);
-  if (why !== undefined) throw new BuildContextError(`${where}: refuses ${file}: it ${why}`);
+  if (why !== undefined) throw new BuildContextError(`${where}: refuses ${shownPath(file)}: it ${why}`);
   return bytes;
 }
 
@@ -307,7 +312,7 @@ export function selectContextFiles(where: string, source: string, entries: reado
   const files: ContextFile[] = [];
   const leftOut: string[] = [];
   const refuse = (relative: string, problem: string): never => {
-    throw new BuildContextError(`${where}: build context refuses ${path.join(source, relative)}: it ${problem}`);
+    throw new BuildContextError(`${where}: build context refuses ${shownPath(path.join(source, relative))}: it ${problem}`);
   };
   const dockerfiles = dockerfilesOf(source);
   const take = (relative: string) => {
