@@ -138,6 +138,12 @@ describe("a build context admits by allow-list", () => {
     expect(refusal(source, [])).toMatch(/: it is outside the source folder$/);
   });
 
+  it("refuses a source file above 16 MiB, naming its size", () => {
+    const source = path.join(root, "src");
+    write(source, { Dockerfile: "FROM x", "app/dump.csv": Buffer.alloc(16 * 1024 * 1024 + 1, 0x61) });
+    expect(refusal(source, ADMIT_APP.slice(1))).toMatch(/app\/dump\.csv: it is 16777217 bytes, more than the 16777216 allowed$/);
+  });
+
   it("names an admitted file that does not exist", () => {
     const source = path.join(root, "src");
     write(source, { Dockerfile: "FROM x" });

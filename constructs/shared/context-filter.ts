@@ -246,6 +246,13 @@ export function readRegularFile(file: string, maxBytes?: number): { bytes?: Buff
 }
 
 /**
+ * The largest file a context takes from a source folder: the week's largest is the 29 KiB
+ * sample; a bound keeps the whole-file scan in seconds and a stray dump out of an image (the
+ * configured training data, checked against model.maxDataMiB, is written by the construct).
+ */
+export const MAX_SOURCE_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
  * Files the builders read without a COPY, taken from the source when present: `heroku.yml`
  * (scanned like any file: its `setup.config` would reach the app) and the Dockerfiles (`Dockerfile`
  * and those heroku.yml names), which are checked as files here and judged by the policy pack
@@ -317,7 +324,7 @@ export function selectContextFiles(where: string, source: string, entries: reado
   const dockerfiles = dockerfilesOf(source);
   const take = (relative: string) => {
     if (relative.startsWith("../") || relative === ".." || path.isAbsolute(relative)) return refuse(relative, "is outside the source folder");
-    const { bytes, mode, problem } = readRegularFile(path.join(source, relative));
+    const { bytes, mode, problem } = readRegularFile(path.join(source, relative), MAX_SOURCE_FILE_BYTES);
     if (bytes === undefined) return refuse(relative, problem ?? "cannot be read");
     const why = contentProblem(relative, bytes, archives, dockerfiles.includes(relative));
     if (why !== undefined) refuse(relative, why);
