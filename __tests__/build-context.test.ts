@@ -19,6 +19,9 @@ import { BuildContextError, type ContextEntry } from "../constructs/shared/conte
 import { buildWorkloadImage } from "../constructs/shared/workload-image";
 import { API_CONTEXT, SANDBOX_CONTEXT, STREAMLIT_CONTEXT, contextCopyProblems, copySources, type WorkloadContext } from "../constructs/shared/workload-contexts";
 import { HerokuContainerApp } from "../constructs/heroku/container-app";
+import { PostgresService } from "../constructs/local/postgres-service";
+import { PrivateNetwork } from "../constructs/local/private-network";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { HerokuProvider } from "../imports/providers/heroku/provider";
 import { renderSandboxDockerfile } from "../constructs/local/sandbox-image";
 import { WORKLOADS } from "../constructs/paths";
@@ -135,6 +138,12 @@ describe("a build context admits by allow-list", () => {
     expect(refusal(source, [])).toMatch(/: it is outside the source folder$/);
   });
 
+  it("refuses a source file above 16 MiB, naming its size", () => {
+    const source = path.join(root, "src");
+    write(source, { Dockerfile: "FROM x", "app/dump.csv": Buffer.alloc(16 * 1024 * 1024 + 1, 0x61) });
+    expect(refusal(source, ADMIT_APP.slice(1))).toMatch(/app\/dump\.csv: it is 16777217 bytes, more than the 16777216 allowed$/);
+  });
+
   it("names an admitted file that does not exist", () => {
     const source = path.join(root, "src");
     write(source, { Dockerfile: "FROM x" });
@@ -160,6 +169,12 @@ describe("a build context refuses links and special files", () => {
     plant(source);
     const include: ContextEntry[] = [{ folder: "app", suffixes: [".py", ""] }];
     expect(refusal(source, include)).toMatch(message);
+  });
+
+  it("keeps the refusal on one line when the file's name holds a line break", () => {
+    const source = setup();
+    fs.symlinkSync(path.join(source, "outside.env"), path.join(source, "app", "a\nb.py"));
+    expect(refusal(source, [{ folder: "app", suffixes: [".py"] }])).toMatch(/app\/a\\nb\.py: it is a symbolic link/);
   });
 
   it("refuses a linked file or folder that the allow-list names itself", () => {
@@ -266,7 +281,10 @@ describe("each workload's allow-list is what its Dockerfile copies", () => {
     ]);
   });
 
-  it.each(workloads.filter(([name]) => name !== "sandbox"))("%s: its .dockerignore (docker compose builds from the folder) admits the same files", (_name, source, _dockerfile, contents) => {
+  // Docker cannot say "only *.py below app/" (an excluded folder is not walked for exceptions; a
+  // folder exception takes all it holds), so .dockerignore admits whole folders: the same files
+  // on the sources as shipped, wider than the allow-list on a folder with strays.
+  it.each(workloads.filter(([name]) => name !== "sandbox"))("%s: its .dockerignore (docker compose builds from the folder) admits the same files on the sources", (_name, source, _dockerfile, contents) => {
     const ignore = dockerignore({ ignorecase: false }).add(fs.readFileSync(path.join(source, ".dockerignore"), "utf8").split(/\r?\n/));
     const all = list(source).filter((f) => !f.includes("__pycache__") && !f.includes(".pytest_cache") && !f.includes(".mypy_cache") && !f.includes(".ruff_cache"));
     const ctx = new BuildContext(new TerraformStack(testApp(), "s"), "ctx", { source, include: contents.admit });
@@ -343,5 +361,29 @@ describe("secrets planted in copies of the workloads", () => {
     expect(() => synthCopies({ [workload]: { [file]: content } })).toThrow(new RegExp(`build context refuses ${path.join(root, workload, file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: it (holds a secret|is a zip archive)`));
     const outdir = path.join(root, "out");
     if (fs.existsSync(outdir)) for (const f of list(outdir)) expect(fs.readFileSync(path.join(outdir, f), "latin1")).not.toContain(MARK);
+  });
+});
+
+describe("files whose content goes into the synthesised document (the database's init scripts)", () => {
+  const postgres = (initScripts: string[]) => {
+    const stack = new TerraformStack(testApp(), "s");
+    new DockerProvider(stack, "docker", {});
+    new RandomProvider(stack, "random", {});
+    return () => new PostgresService(stack, "database", { network: new PrivateNetwork(stack, "net"), initScripts });
+  };
+
+  it("takes the shipped init script", () => {
+    expect(postgres([path.join(WORKLOADS, "database", "initdb", "001-course.sql")])).not.toThrow();
+  });
+
+  it.each([
+    ["a password in a script", (f: string) => fs.writeFileSync(f, `CREATE ROLE app LOGIN PASSWORD '${MARK}';\nALTER ROLE app SET x = 'postgresql://app:${MARK}@db/week';\n`), /: it holds a secret \(/],
+    ["a symbolic link", (f: string) => fs.symlinkSync("/etc/passwd", f), /: it is a symbolic link/],
+    ["a hard link", (f: string) => { fs.writeFileSync(`${f}.orig`, "select 1;"); fs.linkSync(`${f}.orig`, f); }, /: it is a hard link/],
+  ])("refuses %s with one line naming the file", (_what, plant, message) => {
+    const file = path.join(root, "002-extra.sql");
+    plant(file);
+    expect(postgres([file])).toThrow(BuildContextError);
+    expect(postgres([file])).toThrow(new RegExp(`s/database/[^ ]+: refuses ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${message.source}`));
   });
 });

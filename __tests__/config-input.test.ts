@@ -131,6 +131,16 @@ const badValues: Array<[string, object, string]> = [
   ["an Azure SAS signature", { sandbox: { gitRepositoryUrl: `https://host/x.git?sv=2024&sig=${SECRET}` } }, "must not carry a token in its query"],
   ["an S3 presigned URL", { sandbox: { gitRepositoryUrl: `https://bucket.s3.amazonaws.com/x.git?X-Amz-Credential=AKIA&X-Amz-Signature=${SECRET}` } }, "(X-Amz-Credential)"],
   ["a percent-encoded token parameter", { sandbox: { gitRepositoryUrl: `https://host/x.git?%74oken=${SECRET}` } }, "(token)"],
+  ["a token in the fragment", { sandbox: { gitRepositoryUrl: `https://github.com/ada/week.git#access_token=${SECRET}` } }, 'must not have a #fragment (git reads none; a token hides there, as in #access_token=); give a token as TF_VAR_git_token at deploy time, got "https://github.com/ada/week.git#***"'],
+  ["a bare token as the fragment", { sandbox: { gitRepositoryUrl: `https://github.com/ada/week.git#${SECRET}` } }, '"https://github.com/ada/week.git#***"'],
+  ["a fragment after a query", { sandbox: { gitRepositoryUrl: `https://github.com/ada/week.git?ref=main#id_token=${SECRET}` } }, '"https://github.com/ada/week.git?ref=main#***"'],
+  ["a token in an scp-form URL's fragment", { sandbox: { gitRepositoryUrl: `git@github.com:ada/week.git#access_token=${SECRET}` } }, 'must not have a #fragment'],
+  ["a token in an scp-form URL's query", { sandbox: { gitRepositoryUrl: `git@github.com:ada/week.git?private_token=${SECRET}` } }, '(private_token)'],
+  ["an unknown query parameter", { sandbox: { gitRepositoryUrl: `https://host/x.git?x-oss-credential=${SECRET}` } }, 'must not carry the query parameter "x-oss-credential" (only ref, branch, tag, rev, with a branch or tag name)'],
+  ["an innocent-looking parameter name", { sandbox: { gitRepositoryUrl: `https://host/x.git?s=${SECRET}` } }, 'got "https://host/x.git?s=***"'],
+  ["a token as a ref's value", { sandbox: { gitRepositoryUrl: `https://host/x.git?ref=main&ref=${SECRET}%3D` } }, 'must not carry the query parameter "ref"'],
+  ["a parameter after a semicolon", { sandbox: { gitRepositoryUrl: `https://host/x.git?ref=main;sig=${SECRET}` } }, "(sig)"],
+  ["a parameter in another case", { sandbox: { gitRepositoryUrl: `https://host/x.git?Private_Token=${SECRET}` } }, "(Private_Token)"],
   ["an option as the ssh host", { sandbox: { gitRepositoryUrl: "ssh://-oProxyCommand=touch%20x/ada/week.git" } }, "must name a host that does not start with a dash"],
   ["an option as the scp host", { sandbox: { gitRepositoryUrl: "git@-oProxyCommand=x:ada/week.git" } }, "must not have a host that starts with a dash"],
   ["an option as the whole URL", { sandbox: { gitRepositoryUrl: "-oProxyCommand=touch /tmp/x" } }, "must not start with a dash"],
@@ -152,6 +162,7 @@ describe("values that reach git, a shell or Docker", () => {
   it.each([
     ["https://github.com/ada/week.git"],
     ["https://github.com/ada/week.git?ref=main"],
+    ["https://github.com/ada/week.git?branch=feature/tp1&tag=v1.0.2"],
     ["ssh://git@github.com/ada/week.git"],
     ["git@github.com:ada/week.git"],
     ["file:///srv/git/week.git"],
@@ -171,7 +182,8 @@ describe("values that reach git, a shell or Docker", () => {
   });
 
   it("masks credentials in any URL it shows", () => {
-    expect(maskUrl(`https://u:${SECRET}@h/x?a=1&token=${SECRET}#f`)).toBe("https://***@h/x?a=1&token=***#f");
+    expect(maskUrl(`https://u:${SECRET}@h/x?a=1&token=${SECRET}#f`)).toBe("https://***@h/x?a=***&token=***#***");
+    expect(maskUrl(`https://h/x?ref=main&branch=v1.2#access_token=${SECRET}`)).toBe("https://h/x?ref=main&branch=v1.2#***");
     expect(maskUrl("ssh://git@h/x")).toBe("ssh://git@h/x");
   });
 });

@@ -91,7 +91,6 @@ describeWithTerraform("database.env read by Terraform at plan time", () => {
     ["a single-quoted value with spaces kept", `POSTGRES_DB=' course '\n`, { database: " course " }],
     ["CRLF line ends and an indented comment", `  # db\r\nPOSTGRES_DB=course\r\n`, { database: "course" }],
     ["a # inside an unquoted value", `POSTGRES_PASSWORD=a#b\n`, { password: "a#b" }],
-    ["a lowercase name, which is another variable", `postgres_password=x\nPOSTGRES_PASSWORD=${SECRET}\n`, { password: SECRET }],
     ["no final line break", `POSTGRES_USER=ada`, { user: "ada" }],
     ["database.env.example as shipped", fs.readFileSync(path.join(__dirname, "..", "database.env.example"), "utf8"), { user: "week", password: "change-me-to-a-long-random-value", database: "week" }],
   ];
@@ -113,6 +112,15 @@ describeWithTerraform("database.env read by Terraform at plan time", () => {
     ["an unclosed double quote", `POSTGRES_PASSWORD="abc\n`, "the double-quoted value of POSTGRES_PASSWORD"],
     ["an unclosed single quote", `POSTGRES_USER='ada\n`, "database.env line 1: the single-quoted value of POSTGRES_USER is not closed on its line"],
     ["an unquoted $", `POSTGRES_PASSWORD=pa$$word\n`, "database.env line 1: the value of POSTGRES_PASSWORD holds $, which Compose reads as a variable; put the value in single quotes"],
+    ["a name in lower case alone", `postgres_password=${SECRET}\n`, "database.env line 1: postgres_password is not read (names are case-sensitive); write POSTGRES_PASSWORD"],
+    ["a name in mixed case beside the right one", `POSTGRES_PASSWORD=${SECRET}\nPostgres_User=ada\n`, "database.env line 2: Postgres_User is not read (names are case-sensitive); write POSTGRES_USER"],
+    ["a name in lower case after export", `export postgres_db=course\n`, "database.env line 1: postgres_db is not read (names are case-sensitive); write POSTGRES_DB"],
+    ["a name in lower case without a value", `POSTGRES_USER=ada\npostgres_password\n`, "database.env line 2: postgres_password is not read (names are case-sensitive)"],
+    ["a name the image ignores beside one it reads", `POSTGRES_USER=ada\nPGPASSWORD=${SECRET}\n`, "database.env line 2: sets a name this stack does not read (it reads POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB only); remove the line or correct the name"],
+    ["a misspelt name", `POSTGRES_PASS=${SECRET}\n`, "database.env line 1: sets a name this stack does not read"],
+    ["a server setting through Compose's env_file", `POSTGRES_PASSWORD=${SECRET}\nPOSTGRES_HOST_AUTH_METHOD=trust\n`, "database.env line 2: sets a name this stack does not read"],
+    ["a password alone on a line", `POSTGRES_USER=ada\n${SECRET}\n`, "database.env line 2 is not NAME=value (nor a comment); correct or remove it"],
+    ["a name with a space in it", `POSTGRES PASSWORD=${SECRET}\n`, "database.env line 1 is not NAME=value (nor a comment)"],
     ["an inline comment", `POSTGRES_DB=course # the course\n`, 'database.env line 1: the value of POSTGRES_DB holds a space then #, which Compose reads as the start of a comment'],
   ];
   it.each(refused)("refuses %s at plan time with a message that names the line and not the value", (_what, file, expected) => {

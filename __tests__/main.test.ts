@@ -68,3 +68,29 @@ describe("npm run synth", () => {
     }
   });
 });
+
+describe("npm run synth with a model.data that is not a CSV file where it may be", () => {
+  jest.setTimeout(120000);
+
+  it.each<[string, (dir: string) => Record<string, unknown>, string]>([
+    ["a named pipe", (dir) => (spawnSync("mkfifo", [path.join(dir, "pipe.csv")]), { data: path.join(dir, "pipe.csv"), dataRoots: [dir] }), "but it is a named pipe"],
+    ["a folder", (dir) => ({ data: dir, dataRoots: [path.dirname(dir)] }), "but it is a folder"],
+    ["the process environment", () => ({ data: "/proc/self/environ" }), "must be under the project folder"],
+  ])("stops with exit 1 and one line naming model.data for %s, no stack trace, no output", (_what, model, message) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "week-main-data-"));
+    const file = path.join(dir, "week.config.json");
+    fs.writeFileSync(file, JSON.stringify({ model: model(dir) }));
+    const run = synth({ WEEK_CONFIG: file });
+    try {
+      expect(run.status).toBe(1);
+      const lines = run.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^configuration is invalid: model\.data /);
+      expect(lines[0]).toContain(message);
+      expect(fs.existsSync(path.join(run.outdir, "stacks"))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(run.outdir, { recursive: true, force: true });
+    }
+  });
+});

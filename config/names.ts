@@ -23,14 +23,49 @@ export function unsafeNameProblem(value: string): string | undefined {
 /** Query parameters that carry credentials: tokens, signatures, keys, passwords, cloud presigned URLs. */
 const CREDENTIAL_PARAM = /^(.*token.*|.*secret.*|.*passw(or)?d.*|pwd|pass|auth.*|.*api[-_]?key.*|key|access[-_]?key.*|sig|signature|credential.*|x-amz-.*|x-goog-.*|sv|se|sp|skoid|sktid|code|session.*)$/i;
 
-/** The URL with its userinfo and credential-like query values replaced by `***`. */
+/**
+ * Query parameters a git URL may carry, by allow-list: the ref to check out, with a ref-like
+ * value. Anything else in a query, and any fragment, may be a token (`?private_token=`, `?sig=`,
+ * `#access_token=`) and is refused; git itself reads neither.
+ */
+const SAFE_GIT_PARAMS = new Set(["ref", "branch", "tag", "rev"]);
+const REF_VALUE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+
+/**
+ * The URL with its userinfo, credential-like query values and fragment replaced by `***`
+ * (query values whose name is a ref are kept).
+ */
 export function maskUrl(url: string): string {
-  return url
+  const hash = url.indexOf("#");
+  const body = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? "" : url.length > hash + 1 ? "#***" : "#";
+  return body
     .replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#]*)@/, (_m, scheme: string, userinfo: string) => {
       const colon = userinfo.indexOf(":");
       return scheme === "ssh://" && colon < 0 && /^[a-z_][a-z0-9_.-]*$/i.test(userinfo) ? `${scheme}${userinfo}@` : `${scheme}***@`;
     })
-    .replace(/([?&])([^=&#]*)=([^&#]*)/g, (m, sep: string, name: string) => (CREDENTIAL_PARAM.test(decodeSafe(name)) ? `${sep}${name}=***` : m));
+    .replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (m, sep: string, name: string, value: string) => {
+      const decoded = decodeSafe(name).toLowerCase();
+      return CREDENTIAL_PARAM.test(decoded) || !(SAFE_GIT_PARAMS.has(decoded) && REF_VALUE.test(decodeSafe(value))) ? `${sep}${name}=***` : m;
+    })
+    .concat(fragment);
+}
+
+/** Why a git URL's query and fragment are refused (allow-list above), or undefined. */
+function queryProblem(rest: string): string | undefined {
+  if (rest.includes("#")) return "must not have a #fragment (git reads none; a token hides there, as in #access_token=); give a token as TF_VAR_git_token at deploy time";
+  const q = rest.indexOf("?");
+  if (q < 0) return undefined;
+  for (const pair of rest.slice(q + 1).split(/[&;]/)) {
+    const eq = pair.indexOf("=");
+    const name = decodeSafe(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? "" : decodeSafe(pair.slice(eq + 1));
+    if (CREDENTIAL_PARAM.test(name)) return `must not carry a token in its query (${name}); give it as TF_VAR_git_token at deploy time`;
+    if (!SAFE_GIT_PARAMS.has(name.toLowerCase()) || !REF_VALUE.test(value)) {
+      return `must not carry the query parameter ${JSON.stringify(name.slice(0, 40))} (only ${[...SAFE_GIT_PARAMS].join(", ")}, with a branch or tag name); give a token as TF_VAR_git_token at deploy time`;
+    }
+  }
+  return undefined;
 }
 
 function decodeSafe(text: string): string {
@@ -48,7 +83,8 @@ export function gitRepositoryUrlProblem(url: string): string | undefined {
   const scp = /^git@([^:/\s]+):(.+)$/.exec(url);
   if (scp !== null) {
     if (scp[1].startsWith("-")) return "must not have a host that starts with a dash";
-    return scp[2].startsWith("-") ? "must not have a path that starts with a dash" : undefined;
+    if (scp[2].startsWith("-")) return "must not have a path that starts with a dash";
+    return queryProblem(scp[2]);
   }
   const m = /^(https|ssh|file):\/\/([^/?#]*)(.*)$/.exec(url);
   if (m === null) return "must be an https://, ssh://, git@host:path or file:// URL";
@@ -61,10 +97,5 @@ export function gitRepositoryUrlProblem(url: string): string | undefined {
     return "must not contain a user, password or token; give a token as TF_VAR_git_token at deploy time";
   }
   if (scheme !== "file" && (host === "" || host.startsWith("-"))) return "must name a host that does not start with a dash";
-  const query = /\?([^#]*)/.exec(rest)?.[1];
-  for (const pair of query === undefined ? [] : query.split("&")) {
-    const name = decodeSafe(pair.split("=")[0]);
-    if (CREDENTIAL_PARAM.test(name)) return `must not carry a token in its query (${name}); give it as TF_VAR_git_token at deploy time`;
-  }
-  return undefined;
+  return queryProblem(rest);
 }

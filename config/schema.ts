@@ -217,6 +217,29 @@ export const modelSchema = z
       .describe(
         "CSV the API image trains on (relative to the working directory of synth), e.g. the course's labeled_data.csv; copied into the build context at synth, never committed. @default - the shipped sample (lambdas-src/api/ml/data/sample.csv)",
       ),
+    dataRoots: z
+      .array(
+        safeText(
+          z
+            .string({ error: "must be a folder path" })
+            .min(1, { error: "must be a folder path" })
+            .refine((p) => !/[\r\n]/.test(p), { error: "must be a folder path" }),
+        ),
+        { error: "must be a list of folder paths" },
+      )
+      .max(10, { error: "must name at most 10 folders" })
+      .default([])
+      .describe(
+        "Folders besides the project's (relative to the working directory of synth) where model.data may be, e.g. [\"../data\"] for the course's data set; a file anywhere else is refused, so that a path like /proc/self/environ never reaches an image. @default - the project folder only",
+      ),
+    maxDataMiB: z
+      .number({ error: "must be a number of MiB between 1 and 1024" })
+      .min(1, { error: "must be a number of MiB between 1 and 1024" })
+      .max(1024, { error: "must be a number of MiB between 1 and 1024" })
+      .default(64)
+      .describe(
+        "Largest model.data file: it is copied into every API build context (and uploaded to Heroku as source). The course's 24,783 tweets are 2.4 MiB; 64 MiB leaves room for 25 times more and keeps a synth, an upload and a fast training in seconds. @default 64",
+      ),
     textColumn: csvColumn("text").describe("Column holding the texts (tweet for the course's file). @default text"),
     labelColumn: csvColumn("label").describe("Column holding the labels (class for the course's file). @default label"),
     labelNames: z

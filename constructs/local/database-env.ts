@@ -8,8 +8,10 @@
  * What is refused, naming the line (never the value): a name set twice, a name without `=`, an
  * empty value, a double-quoted value with escapes or `$`, an unclosed quote, an unquoted value
  * with `$` (Compose interpolates it) or ` #` (Compose strips it as a comment), a UTF-8 byte order
- * mark (Compose would read it as part of the first name), and `POSTGRES_*_FILE` (this stack
- * mounts no secret file). The file's content, and the password, are sensitive locals.
+ * mark (Compose would read it as part of the first name), `POSTGRES_*_FILE` (this stack
+ * mounts no secret file), and, by allow-list, any other name: one in another case
+ * (`postgres_password`, another variable the image never reads), one the image ignores beside
+ * those it reads (`PGPASSWORD`, `POSTGRES_PASS`), and a line that is not `NAME=value`. The file's content, and the password, are sensitive locals.
  */
 import { TerraformLocal } from "cdktf";
 import type { Construct } from "constructs";
@@ -60,15 +62,18 @@ export function readDatabaseEnv(scope: Construct, props: DatabaseEnvProps): Data
   const content = new TerraformLocal(scope, "env_file", wrap(`sensitive(${ref(exists)} ? file(${ref(pathLocal)}) : "")`));
   const line = String.raw`"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(?P<raw>.*?)[ \t]*$"`;
   const bare = String.raw`"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)[ \t]*$"`;
+  // A blank line or a comment: nothing to read.
+  const SKIP = String.raw`"^[ \t]*(#.*)?$"`;
   const entries = new TerraformLocal(
     scope,
     "env_file_entries",
     wrap(
-      `[for i, l in split("\\n", replace(${ref(content)}, "\\r", "")) : merge({ n = i + 1, bare = try(regex(${bare}, l).key, "") }, try(regex(${line}, l), { key = "", raw = "" }))]`,
+      `[for i, l in split("\\n", replace(${ref(content)}, "\\r", "")) : merge({ n = i + 1, skip = length(regexall(${SKIP}, l)) > 0, bare = try(regex(${bare}, l).key, "") }, try(regex(${line}, l), { key = "", raw = "" }))]`,
     ),
   );
   const E = ref(entries);
   const names = `[${KEYS.map(lit).join(", ")}]`;
+  const ALL = `[${[...KEYS, ...FILE_KEYS].map(lit).join(", ")}]`;
   // The lines of each name: { POSTGRES_USER = [{ n, key, raw, bare }], ... }
   const byKey = new TerraformLocal(scope, "env_file_keys", wrap(`{ for k in ${names} : k => [for e in ${E} : e if e.key == k] }`));
   const K = ref(byKey);
@@ -85,6 +90,12 @@ export function readDatabaseEnv(scope: Construct, props: DatabaseEnvProps): Data
         `substr(${ref(content)}, 0, 1) == "\\ufeff" ? ["database.env starts with a UTF-8 byte order mark, which Compose reads as part of the first name; save it without one"] : []`,
         `[for e in ${E} : "database.env line \${e.n}: \${e.key}\${e.bare} is not supported (this stack mounts no secret file); write \${trimsuffix(e.key, "_FILE")}\${trimsuffix(e.bare, "_FILE")}=value instead" if contains(${JSON.stringify(FILE_KEYS).replace(/,/g, ", ")}, e.key) || contains(${JSON.stringify(FILE_KEYS).replace(/,/g, ", ")}, e.bare)]`,
         `[for e in ${E} : "database.env line \${e.n}: \${e.bare} has no value; write \${e.bare}=value" if contains(${names}, e.bare)]`,
+        // By allow-list: a name in another case is another variable the image never reads; any other
+        // name is ignored by the image (or, through Compose's env_file, changes the server: POSTGRES_HOST_AUTH_METHOD).
+        // Unknown names are not shown: a line without = may be a password on its own.
+        `[for e in ${E} : "database.env line \${e.n}: \${e.key}\${e.bare} is not read (names are case-sensitive); write \${upper(e.key)}\${upper(e.bare)}" if !contains(${ALL}, e.key) && !contains(${ALL}, e.bare) && contains(${ALL}, upper("\${e.key}\${e.bare}"))]`,
+        `[for e in ${E} : "database.env line \${e.n}: sets a name this stack does not read (it reads POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB only); remove the line or correct the name" if (e.key != "" || e.bare != "") && !contains(${ALL}, upper("\${e.key}\${e.bare}"))]`,
+        `[for e in ${E} : "database.env line \${e.n} is not NAME=value (nor a comment); correct or remove it" if !e.skip && e.key == "" && e.bare == ""]`,
         `flatten([for k, es in ${K} : concat(
           length(es) > 1 ? ["database.env sets \${k} on lines \${join(", ", [for e in es : e.n])}: keep one line (Docker and Compose keep the last)"] : [],
           [for e in es : "database.env line \${e.n}: \${k} is empty" if contains(["", "\\"\\"", "''"], e.raw)],

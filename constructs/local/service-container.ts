@@ -1,7 +1,7 @@
-import * as fs from "fs";
 import { Construct } from "constructs";
 import { Container } from "@cdktf/provider-docker/lib/container";
 import { suppress } from "../../policies/suppress";
+import { readCheckedFile } from "../shared/context-filter";
 import {
   LOG_DRIVER,
   LOG_OPTIONS,
@@ -146,7 +146,7 @@ function renderDockerContainer(
             ...(service.volumes ?? []).map((v) => ({ volumeName: v.terraformName, containerPath: v.target })),
             ...(service.binds ?? []).map((b) => ({ hostPath: b.source, containerPath: b.target, readOnly: true })),
           ],
-    upload: service.files?.map((f) => ({ file: f.target, content: fs.readFileSync(f.source, "utf8") })),
+    upload: service.files?.map((f) => ({ file: f.target, content: readCheckedFile(scope.node.path, f.source).toString("utf8") })),
     wait: service.waitUntilHealthy ?? false,
     waitTimeout: 120,
     dependsOn: dependsOn.length > 0 ? dependsOn.map((d) => d.container) : undefined,

@@ -13,6 +13,11 @@ import * as path from "path";
 import { herokuDockerfiles } from "../../policies/dockerfile";
 import { scanText } from "../../policies/secret-scan";
 
+/** A path for a one-line message: control characters (a line break in a file name) escaped as JSON escapes them. */
+export function shownPath(file: string): string {
+  return file.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** Thrown when a build context would take something it must not: one line, naming the file, never its content. */
 export class BuildContextError extends Error {
   constructor(message: string) {
@@ -241,6 +246,13 @@ export function readRegularFile(file: string, maxBytes?: number): { bytes?: Buff
 }
 
 /**
+ * The largest file a context takes from a source folder: the week's largest is the 29 KiB
+ * sample; a bound keeps the whole-file scan in seconds and a stray dump out of an image (the
+ * configured training data, checked against model.maxDataMiB, is written by the construct).
+ */
+export const MAX_SOURCE_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
  * Files the builders read without a COPY, taken from the source when present: `heroku.yml`
  * (scanned like any file: its `setup.config` would reach the app) and the Dockerfiles (`Dockerfile`
  * and those heroku.yml names), which are checked as files here and judged by the policy pack
@@ -284,6 +296,19 @@ export function contentProblem(relative: string, bytes: Buffer, archives: readon
 }
 
 /**
+ * A project file whose content goes into the synthesised document (a container's upload, such as
+ * the database's init scripts), read once and checked as a context file is; throws a one-line
+ * BuildContextError naming it.
+ */
+export function readCheckedFile(where: string, file: string): Buffer {
+  const { bytes, problem } = readRegularFile(file);
+  if (bytes === undefined) throw new BuildContextError(`${where}: refuses ${shownPath(file)}: it ${problem ?? "cannot be read"}`);
+  const why = contentProblem(path.basename(file), bytes);
+  if (why !== undefined) throw new BuildContextError(`${where}: refuses ${shownPath(file)}: it ${why}`);
+  return bytes;
+}
+
+/**
  * The files of `source` a build context takes: the build files, and what `entries` admit;
  * throws a BuildContextError naming the first file refused.
  *
@@ -294,12 +319,12 @@ export function selectContextFiles(where: string, source: string, entries: reado
   const files: ContextFile[] = [];
   const leftOut: string[] = [];
   const refuse = (relative: string, problem: string): never => {
-    throw new BuildContextError(`${where}: build context refuses ${path.join(source, relative)}: it ${problem}`);
+    throw new BuildContextError(`${where}: build context refuses ${shownPath(path.join(source, relative))}: it ${problem}`);
   };
   const dockerfiles = dockerfilesOf(source);
   const take = (relative: string) => {
     if (relative.startsWith("../") || relative === ".." || path.isAbsolute(relative)) return refuse(relative, "is outside the source folder");
-    const { bytes, mode, problem } = readRegularFile(path.join(source, relative));
+    const { bytes, mode, problem } = readRegularFile(path.join(source, relative), MAX_SOURCE_FILE_BYTES);
     if (bytes === undefined) return refuse(relative, problem ?? "cannot be read");
     const why = contentProblem(relative, bytes, archives, dockerfiles.includes(relative));
     if (why !== undefined) refuse(relative, why);

@@ -1,6 +1,6 @@
-import * as fs from "fs";
-import * as path from "path";
+import { WeekConfigError } from "../../config/load";
 import type { WeekConfig } from "../../config/schema";
+import { readModelData } from "./model-data";
 
 export type ModelConfig = WeekConfig["model"];
 
@@ -19,10 +19,9 @@ export function trainingAlgorithm(model: ModelConfig): "course" | "fast" {
   return model.algorithm ?? (model.data === undefined ? "course" : "fast");
 }
 
-function lines(file: string): number {
-  const text = fs.readFileSync(file);
+function lines(bytes: Buffer): number {
   let count = 0;
-  for (const byte of text) if (byte === 0x0a) count += 1;
+  for (const byte of bytes) if (byte === 0x0a) count += 1;
   return count;
 }
 
@@ -30,39 +29,32 @@ function lines(file: string): number {
  * Files to write into the API's build context so that its build trains on the configured data:
  * `ml/train.args` (python -m ml.algo @ml/train.args) and the data file, copied (never committed).
  * The default configuration writes nothing: the sources' own ml/train.args trains on the sample.
+ * Each option is one line `--option=value`, so that no value (a column named `@FILE` or
+ * `-x`) is read by argparse as an option or as a file of arguments.
  *
- * @param cwd what a relative `model.data` is resolved against. @default process.cwd()
+ * @param cwd what a relative `model.data` is resolved against (the project folder). @default process.cwd()
  */
 export function modelTrainingFiles(model: ModelConfig, cwd: string = process.cwd()): Record<string, string> {
   const algorithm = trainingAlgorithm(model);
   if (model.data === undefined && model.algorithm === undefined && model.classWeight === "none") return {};
-  const args: string[] = [];
-  if (model.data === undefined) {
-    args.push("--data", "ml/data/sample.csv");
+  const args: Array<[string, string]> = [];
+  const data = model.data === undefined ? undefined : readModelData(model, cwd);
+  if (data === undefined) {
+    args.push(["data", "ml/data/sample.csv"]);
   } else {
-    const file = path.resolve(cwd, model.data);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      throw new Error(`model.data must name a CSV file, got ${JSON.stringify(model.data)} (not found from ${cwd})`);
-    }
-    const rows = lines(file);
+    const rows = lines(data.bytes);
     if (algorithm === "course" && rows > COURSE_PIPELINE_MAX_ROWS) {
-      throw new Error(
+      throw new WeekConfigError("configuration", [
         `model.algorithm course would train for over ten minutes in the API image build on ${JSON.stringify(model.data)} (${rows} lines, at most ${COURSE_PIPELINE_MAX_ROWS}); use fast`,
-      );
+      ]);
     }
-    args.push("--data", STAGED_DATA_FILE, "--text-column", model.textColumn, "--label-column", model.labelColumn);
+    args.push(["data", STAGED_DATA_FILE], ["text-column", model.textColumn], ["label-column", model.labelColumn]);
     if (model.labelNames !== undefined) {
-      args.push("--label-names", Object.entries(model.labelNames).map(([value, name]) => `${value}=${name}`).join(","));
+      args.push(["label-names", Object.entries(model.labelNames).map(([value, name]) => `${value}=${name}`).join(",")]);
     }
   }
-  args.push("--algorithm", algorithm, "--class-weight", model.classWeight);
-  const files: Record<string, string> = { [TRAIN_ARGS_FILE]: `${args.join("\n")}\n` };
-  if (model.data !== undefined) {
-    try {
-      files[STAGED_DATA_FILE] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(fs.readFileSync(path.resolve(cwd, model.data)));
-    } catch {
-      throw new Error(`model.data must be a UTF-8 CSV file, got ${JSON.stringify(model.data)}`);
-    }
-  }
+  args.push(["algorithm", algorithm], ["class-weight", model.classWeight]);
+  const files: Record<string, string> = { [TRAIN_ARGS_FILE]: args.map(([option, value]) => `--${option}=${value}\n`).join("") };
+  if (data !== undefined) files[STAGED_DATA_FILE] = data.text;
   return files;
 }
