@@ -67,7 +67,7 @@ describe("handout", () => {
     expect(ada).toContain("https://localhost:8443/ada/");
     expect(ada).toContain(token);
     expect(ada).toContain(password);
-    expect(ada).toContain("https://localhost:8443/ada/api/docs");
+    expect(ada).toContain("POST https://localhost:8443/ada/api/predict");
     expect(ada).toContain("before 11:30 and 16:30 (Europe/Paris)");
     expect(fs.readFileSync(path.join(sheets, "alan.md"), "utf8")).not.toContain(token);
     const index = fs.readFileSync(path.join(sheets, "index.md"), "utf8");

@@ -38,7 +38,7 @@ function main(argv: string[]): number {
     .description("A Markdown page per stack: what it is and, given a base, what changed and what a deploy destroys")
     .option("--base <ref>", "git ref to compare with (synthesised in a temporary git worktree)")
     .option("--base-config <file>", "configuration file to compare with (the base's code is this checkout, or --base)")
-    .addOption(new Option("--stack <name...>", "stacks to review").choices(["local", "heroku", "gcp"]))
+    .addOption(new Option("--stack <name...>", "stacks to review").choices(["local", "heroku", "gcp", "classroom"]))
     .option("--out <dir>", "write <dir>/<stack>.md for each stack instead of printing the pages")
     .option("--fail-on-alarm", "exit 2 when a change destroys or exposes something")
     .showHelpAfterError()

@@ -263,7 +263,7 @@ def test_removing_a_student_and_re_running_removes_only_theirs(
         for n in (wc.raw["name"] for wc in klass.containers.values())
     }
     write_roster(klass.roster, ("ana", "ben"))
-    after_doc = synth_class(klass.workdir, klass.config, klass.workdir / "classroom" / "cdktf.out")
+    after_doc = synth_class(klass.workdir, klass.config, klass.config.parent / "cdktf.out")
     # what Terraform would do: destroy what left the configuration, replace what changed
     gone: dict[str, list[str]] = {}
     changed: list[str] = []

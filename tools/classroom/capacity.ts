@@ -22,13 +22,19 @@ export interface BundleFigures {
   readonly imagesMiB: number;
 }
 
+/**
+ * Measured here (docker stats, 2026-12-06, images of this tree on the stand-in bases): an idle
+ * sandbox 71-75 MiB, PostgreSQL 30-51 MiB, the API 96 MiB, the proxy 6 MiB; a Python process with
+ * the course's libraries loaded (numpy, pandas, scikit-learn, psycopg) 196 MiB RSS, plus
+ * ipykernel; a new student's database volume 48 MB; the images 1,240 + 401 + 377 + 89 MB.
+ */
 export const MEASURED: BundleFigures = {
-  idleBundleMiB: 180,
-  activeBundleMiB: 420,
-  apiMiB: 110,
+  idleBundleMiB: 200,
+  activeBundleMiB: 430,
+  apiMiB: 96,
   proxyMiB: 10,
   diskPerStudentMiB: 60,
-  imagesMiB: 2600,
+  imagesMiB: 2200,
 };
 
 /** TLJH's allowance for the system itself. */

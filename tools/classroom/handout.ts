@@ -28,7 +28,7 @@ export function studentSheet(config: WeekConfig, student: Student, secrets: Stud
     `- Token (paste it on the login page): \`${secrets.jupyterToken}\``,
     `- Direct link (logs you in): ${base}/?token=${secrets.jupyterToken}`,
     `- PostgreSQL, from your notebooks and terminal: host \`database\`, port 5432, database \`${secrets.databaseName}\`, user \`${secrets.databaseUser}\`, password \`${secrets.databasePassword}\` (also in the \`DATABASE_URL\` variable of your sandbox)`,
-    ...(services.includes("api") ? [`- Your API: ${base}/api/ (OpenAPI docs: ${base}/api/docs)`] : []),
+    ...(services.includes("api") ? [`- Your API: ${base}/api/ (health: ${base}/api/health; predictions: POST ${base}/api/predict)`] : []),
     ...(services.includes("streamlit") ? [`- Your Streamlit app: ${base}/app/`] : []),
     ...(klass.courseData === undefined ? [] : ["- Course data (read-only): the `course-data` folder of your workspace"]),
     "",

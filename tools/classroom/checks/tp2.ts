@@ -34,12 +34,14 @@ export const tp2: TpCheck = async (target, options) => {
   const browser = await chromium.launch({ executablePath: CHROMIUM(), headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
   const abort = () => void browser.close();
   options.signal.addEventListener("abort", abort);
+  let step = "opening the page";
   try {
     const page = await browser.newPage({ ignoreHTTPSErrors: true });
     const ms = options.requestTimeoutS * 3 * 1000; // a cold Streamlit page renders slowly on a busy server
     await page.goto(target.streamlitUrl, { timeout: ms });
     const box = page.getByLabel("Text to classify");
     const alert = page.locator('[data-testid="stAlert"], [data-testid="stException"]');
+    step = "waiting for the text box";
     await Promise.race([box.waitFor({ timeout: ms }), alert.first().waitFor({ timeout: ms })]);
     if (!(await box.isVisible())) {
       add("classifies a text", "fail", `no "Text to classify" box; the app shows: ${excerpt(await alert.first().innerText())}`);
@@ -49,11 +51,12 @@ export const tp2: TpCheck = async (target, options) => {
     await box.fill("The home team won the final after a tense match on Sunday.");
     await page.getByRole("button", { name: "Classify" }).click();
     const verdict = page.getByText("Most likely class:");
+    step = "waiting for the class after Classify";
     await Promise.race([verdict.waitFor({ timeout: ms }), alert.nth(before).waitFor({ timeout: ms })]);
     if (await verdict.isVisible()) add("classifies a text", "pass", (await verdict.innerText()).trim());
     else add("classifies a text", "fail", `the app shows: ${excerpt(await alert.nth(before).innerText())}`);
   } catch (error) {
-    add("classifies a text", options.signal.aborted ? "error" : "fail", `no class shown: ${oneLine(error)}`);
+    add("classifies a text", options.signal.aborted ? "error" : "fail", `no class shown: ${step}: ${oneLine(error)}`);
   } finally {
     options.signal.removeEventListener("abort", abort);
     await browser.close().catch(() => undefined);
