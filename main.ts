@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { loadWeekConfigOrExit, WeekConfigError } from "./config/load";
+import { loadWeekConfigOrExit } from "./config/load";
 import { BuildContextError } from "./constructs/shared/context-filter";
 import { readRoster, RosterError } from "./config/roster";
 import type { WeekConfig } from "./config/schema";
@@ -37,15 +37,10 @@ async function prepareClassroom(config: WeekConfig): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const config = loadWeekConfigOrExit();
-  try {
-    // The data file is checked before any stack is made (the constructs read it again to stage it).
-    if (config.model.data !== undefined) readModelData(config.model, process.cwd());
-  } catch (error) {
-    if (!(error instanceof WeekConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
+  // The data file is checked before any stack is made (the constructs read it again to stage it).
+  const config = loadWeekConfigOrExit(process.env, process.cwd(), (c) => {
+    if (c.model.data !== undefined) readModelData(c.model, process.cwd());
+  });
   await prepareClassroom(config);
   const app = new App();
   let stacks: ReturnType<typeof addWeekStacks>;
@@ -54,9 +49,8 @@ async function main(): Promise<void> {
     // State that an earlier version kept in cdktf.out goes to state/ before anything is written.
     for (const line of moveStateOutOfBuild(app.outdir, stacks.map(({ stack }) => stack.node.id))) console.log(line);
   } catch (error) {
-    // A build context that would take a secret, a link or an archive, a model.data that is not a
-    // CSV file where it may be, or a state file in the way: one line, naming the file or the field.
-    if (!(error instanceof BuildContextError) && !(error instanceof StateConflictError) && !(error instanceof WeekConfigError)) throw error;
+    // A build context that would take a secret, a link or an archive, or a state file in the way: one line.
+    if (!(error instanceof BuildContextError) && !(error instanceof StateConflictError)) throw error;
     console.error(error.message);
     process.exit(1);
   }

@@ -74,6 +74,22 @@ describe("constructs take their defaults from the schema's, in one place", () =>
 
 /** Each literal default left after `??`, and why it is the construct's own (no setting holds it). */
 const CONSTRUCT_OWN_DEFAULTS: Record<string, string> = {
+  "constructs/classroom/class-proxy.ts ?? 1": "the proxy's CPU limit when the class gives none",
+  'constructs/classroom/student-bundle.ts ?? ""': "no repository to clone when neither the roster nor sandbox.gitRepositoryUrl gives one",
+  'constructs/kubernetes/manifests.ts ?? ""': "the parts of a name or path that are absent (an object's namespace, the sandbox's empty ingress sub-path)",
+  "constructs/kubernetes/manifests.ts ?? 0": "minutes or volumes absent from a duration or a service",
+  "constructs/kubernetes/manifests.ts ?? 1": "a claim's size in GiB when the stack gives none",
+  'constructs/kubernetes/student-namespace.ts ?? ""': "an object without a name in a construct id",
+  "constructs/local/private-network.ts ?? true": "a network publishes its services' ports unless a classroom bundle says not",
+  'constructs/local/sandbox.ts ?? "/"': "Jupyter's base URL at the root, unless a classroom bundle serves it under /<id>/",
+  "constructs/local/sandbox.ts ?? true": "the git credentials of the single-student week (a class hands none out)",
+  'constructs/shared/context-filter.ts ?? "a file"': "the wording of an error about a file of unknown kind",
+  'constructs/shared/context-filter.ts ?? "cannot be read"': "the wording of an error without a system message",
+  'constructs/shared/context-filter.ts ?? "unknown error"': "the wording of an error without a message",
+  "constructs/shared/context-filter.ts ?? 0": "a missing count in a file's scan",
+  'constructs/shared/model-data.ts ?? ""': "an absent CSV field read as empty",
+  'constructs/shared/model-data.ts ?? "parse error"': "the wording of a CSV error without a message",
+  'constructs/shared/workload-contexts.ts ?? "[]"': "a COPY instruction with no arguments",
   'constructs/shared/context-filter.ts ?? ""': "an empty file name when a path has no parts",
   "constructs/shared/generated-secret.ts ?? 32": "password length of a generated secret",
   "constructs/gcp/cloud-sql-postgres.ts ?? 1": "passwordVersion, bumped by hand to rotate",

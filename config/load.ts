@@ -240,10 +240,14 @@ export function loadWeekConfig(env: NodeJS.ProcessEnv = process.env, cwd: string
 /**
  * `loadWeekConfig` for a command (synth and the scripts): an invalid configuration prints its
  * one-line problems on stderr and exits 1, with no stack trace; any other error is thrown.
+ * `check` looks further at the loaded configuration (synth reads model.data) and reports the
+ * same way, by throwing a WeekConfigError.
  */
-export function loadWeekConfigOrExit(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): WeekConfig {
+export function loadWeekConfigOrExit(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), check?: (config: WeekConfig) => void): WeekConfig {
   try {
-    return loadWeekConfig(env, cwd);
+    const config = loadWeekConfig(env, cwd);
+    check?.(config);
+    return config;
   } catch (error) {
     if (!(error instanceof WeekConfigError)) throw error;
     console.error(error.message);

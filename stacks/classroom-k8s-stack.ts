@@ -11,6 +11,7 @@ import { KUBERNETES_IMAGE_USERS, PushedClassImage, StudentSecretValues } from ".
 import type { KubernetesServiceSettings } from "../constructs/kubernetes/manifests";
 import { StudentNamespace } from "../constructs/kubernetes/student-namespace";
 import type { LocalService } from "../constructs/local/local-service";
+import { postgresDataPath } from "../constructs/local/postgres-service";
 import { addStateBackend } from "./state";
 import { studentSecretFiles } from "../tools/classroom/secrets";
 
@@ -63,7 +64,7 @@ export class ClassroomKubernetesStack extends TerraformStack {
         stripPrefix: service.name === "api",
         egressToInternet: service.name === "sandbox",
         // the claim's root holds lost+found, which initdb refuses
-        env: service.name === "database" ? { PGDATA: `${service.volumes?.[0]?.target ?? "/var/lib/postgresql/data"}/pgdata` } : undefined,
+        env: service.name === "database" ? { PGDATA: `${postgresDataPath(config.database.image)}/pgdata` } : undefined,
       };
     };
 

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { WEEK_DEFAULTS } from "../../config/defaults";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { renderStudentBundle, runtimeValues, type KubernetesObject, type StudentBundleProps } from "./manifests";
@@ -17,7 +18,7 @@ export interface StudentNamespaceProps extends Omit<StudentBundleProps, "secretN
   /**
    * Refuse to destroy the namespace and the workspace's claim: deleting a namespace deletes every
    * claim in it, the database's too (database.protectVolume).
-   * @default true
+   * @default WEEK_DEFAULTS.database.protectVolume
    */
   readonly protect?: boolean;
 }
@@ -40,7 +41,7 @@ export class StudentNamespace extends Construct {
     super(scope, id);
     this.namespace = props.namespace;
     const { secrets: _secrets, preconditions: _preconditions, protect: _protect, ...bundle } = props;
-    const protect = props.protect ?? true;
+    const protect = props.protect ?? WEEK_DEFAULTS.database.protectVolume;
     this.objects = renderStudentBundle({ ...bundle, secretName: STUDENT_SECRET });
 
     const needed = new Set(props.services.flatMap((s) => runtimeValues(s).filter((v) => v.required !== undefined).map((v) => v.variable)));
