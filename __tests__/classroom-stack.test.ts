@@ -90,10 +90,10 @@ describe("ClassroomStack", () => {
   test("serves each student's Jupyter under /<id>/ with their token read from their file at plan time", () => {
     const sandbox = Object.values(containers).find((c) => c.name === "m2-alice-sandbox") as Record<string, unknown>;
     const env = sandbox.env as string[];
-    expect(env).toContain("JUPYTER_BASE_URL=/alice/");
+    expect(env).toContain("JUPYTER_BASE_URL=/alice/jupyter/");
     expect(env.find((e) => e.startsWith("JUPYTER_TOKEN="))).toMatch(/^JUPYTER_TOKEN=\$\{sensitive\(trimspace\(file\(local\.students_alice_jupyter_token_path_[0-9A-F]{8}\)\)\)\}$/);
     expect(out.locals).toMatchObject({ [Object.keys(out.locals ?? {}).find((k) => k.startsWith("students_alice_jupyter_token_path")) as string]: "${path.module}/../../../state/classroom/m2/alice/jupyter_token" });
-    expect(JSON.stringify((sandbox.healthcheck as { test: string[] }).test)).toContain("http://127.0.0.1:8000/alice/api");
+    expect(JSON.stringify((sandbox.healthcheck as { test: string[] }).test)).toContain("http://127.0.0.1:8000/alice/jupyter/api");
     expect(json).not.toMatch(/GIT_TOKEN|git_ssh_key/);
   });
 
@@ -185,6 +185,15 @@ describe("the proxy's nginx.conf", () => {
     expect(conf).not.toMatch(/listen \d+;/);
     expect(conf).toContain("resolver 127.0.0.11");
     expect(conf).toMatch(/set \$jupyter_alice http:\/\/m2-alice-sandbox:8000;\n.*\n\s*proxy_pass \$jupyter_alice;/);
+  });
+
+  test("sends /<id>/ to Jupyter under /<id>/jupyter/, so that Jupyter's own /api/ never meets the student's API", () => {
+    expect(conf).toContain("location = /alice/ { return 302 /alice/jupyter/; }");
+    expect(conf).toContain("location /alice/jupyter/ {");
+    const prefixes = [...conf.matchAll(/location (\/alice\/\S*) \{/g)].map((m) => m[1]);
+    expect(prefixes.sort()).toEqual(["/alice/api/", "/alice/jupyter/"]);
+    // Jupyter's REST API is <base>/api/: under /alice/jupyter/, never under /alice/api/
+    expect("/alice/jupyter/api/".startsWith("/alice/api/")).toBe(false);
   });
 
   test("routes /<id>/api/ without its prefix and /<id>/app/ as is, only where the student has them", () => {

@@ -2,7 +2,7 @@
 the synthesised classroom stack, behind its TLS proxy, with the machinery of the roster-of-3
 image test (tests/images/classroom_support.py). Images already built (the image tests' tags;
 skipped otherwise). Figures: seconds from the first container created to every student ready
-behind the proxy (their Jupyter's /api/status with their token and their API's /health, both
+behind the proxy (their Jupyter's /<id>/jupyter/api/status with their token and their API's /health, both
 through the proxy), the first student ready, and the memory of one idle bundle (median and max,
 docker stats 30 s after the class is ready), which feeds `npm run classroom -- capacity`.
 
@@ -113,7 +113,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
                     try:
                         token = k.token(sid)
                         jupyter = client.get(
-                            f"https://127.0.0.1:{port}/{sid}/api/status",
+                            f"https://127.0.0.1:{port}/{sid}/jupyter/api/status",
                             headers={"Authorization": f"token {token}"},
                         )
                         api = client.get(f"https://127.0.0.1:{port}/{sid}/api/health")

@@ -9,8 +9,9 @@
 # 2. Prepares: the test venv (scripts/py-env.sh), the stand-in bases (scripts/docker-bases.sh,
 #    only what is missing), the wheels the Python locks name, downloaded by the host and served
 #    on loopback to the builds (scripts/pip-mirror.sh start; left running, it is shared; the
-#    builds still check the locks' hashes), `npm run synth` into a private folder
-#    (CDKTF_OUTDIR: the shared cdktf.out is left alone).
+#    builds still check the locks' hashes; the first time it downloads ~430 MB, 4 to 8 min here,
+#    then ~10 s), `npm run synth` into a private folder (CDKTF_OUTDIR: the shared cdktf.out is
+#    left alone).
 # 3. Runs .venv/bin/python -m pytest tests/images -q -rfEs, which builds the three images from the
 #    synthesised contexts (re-using an image whose tag, a content hash, is already built), runs
 #    them on a private bridge network with ports on 127.0.0.1 and checks them; the summary has

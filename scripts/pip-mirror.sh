@@ -92,8 +92,7 @@ fill() {
   ((${#locks[@]})) || die "no requirements*.lock under ${ROOT}"
   mkdir -p "${DIR}/files"
   selection="$(mktemp)"
-  # the hashes of the files already there: an entry one of whose files is there is not asked for
-  (cd "${DIR}/files" && find . -type f -name '*.whl' -exec sha256sum {} +) | cut -d' ' -f1 >"${DIR}/have.sha256"
+  # $DIR/done-<python>.sha256: the hashes of the entries already downloaded for that Python
   for lock in "${locks[@]}"; do
     for target in "${TARGETS[@]}"; do
       select_for "$lock" "$target" >"$selection"
@@ -101,6 +100,7 @@ fill() {
       "$PY" -m pip download --quiet --disable-pip-version-check --require-hashes --no-deps \
         --only-binary :all: --python-version "$target" -r "$selection" -d "${DIR}/files" >&2 \
         || { rm -f "$selection"; die "pip download -r ${lock#"$ROOT/"} for Python ${target} failed"; }
+      grep -o 'sha256:[0-9a-f]*' "$selection" | cut -d: -f2 >>"${DIR}/done-${target}.sha256"
     done
   done
   rm -f "$selection"
@@ -125,9 +125,10 @@ PY
 }
 
 # select_for LOCK VERSION : the lock's entries whose markers hold for CPython VERSION on Linux
-# (the host's machine), markers removed, hashes kept; none of whose files is in $DIR/files yet.
+# (the host's machine), markers removed, hashes kept; those not downloaded for it yet.
 select_for() {
-  "$PY" - "$1" "$2" "${DIR}/have.sha256" <<'PY'
+  touch "${DIR}/done-$2.sha256"
+  "$PY" - "$1" "$2" "${DIR}/done-$2.sha256" <<'PY'
 import platform, re, sys
 try:
     from packaging.markers import Marker

@@ -1,16 +1,25 @@
 /**
  * The class's reverse proxy configuration (nginx), rendered from the students' routes: one TLS
- * server on one port, `/<id>/` to that student's Jupyter (websockets included), `/<id>/api/` and
+ * server on one port, `/<id>/` to that student's Jupyter (at `/<id>/jupyter/`, websockets included), `/<id>/api/` and
  * `/<id>/app/` when they have those services; anything else is a 404 that names no student.
  *
  * Upstreams are resolved at request time through Docker's DNS, so a student whose containers
  * are down (or not created yet) gets a 502 and the proxy keeps serving everyone else.
  */
 
+/**
+ * Jupyter's base URL for a student: `/<id>/jupyter/`. Not `/<id>/` itself: Jupyter's own REST
+ * API lives at `<base>/api/`, which would collide with the student's API at `/<id>/api/`.
+ * `/<id>/` redirects here.
+ */
+export function jupyterBaseUrl(id: string): string {
+  return `/${id}/jupyter/`;
+}
+
 /** Where one student's services are, by their container names on the student's network. */
 export interface StudentRoutes {
   readonly id: string;
-  /** `<container>:<port>` of Jupyter, served under `/<id>/` (its base URL). */
+  /** `<container>:<port>` of Jupyter, served under `/<id>/jupyter/` (its base URL; `/<id>/` redirects there). */
   readonly jupyter: string;
   /** `<container>:<port>` of the API, served under `/<id>/api/` (prefix removed). @default - none */
   readonly api?: string;
@@ -35,7 +44,8 @@ function studentLocations(r: StudentRoutes): string[] {
   const v = r.id.replace(/-/g, "_");
   const out = [
     `    location = /${r.id} { return 301 /${r.id}/; }`,
-    `    location /${r.id}/ {`,
+    `    location = /${r.id}/ { return 302 ${jupyterBaseUrl(r.id)}; }`,
+    `    location ${jupyterBaseUrl(r.id)} {`,
     ...upstream(`jupyter_${v}`, r.jupyter),
     ...common,
     `      proxy_pass $jupyter_${v};`,

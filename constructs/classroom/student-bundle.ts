@@ -12,7 +12,7 @@ import { SANDBOX_PORT, type SandboxImage } from "../local/sandbox-image";
 import { StreamlitService, STREAMLIT_PORT } from "../local/streamlit-service";
 import { fromStackDir } from "../paths";
 import type { WorkloadImage } from "../shared/workload-image";
-import type { StudentRoutes } from "./nginx-conf";
+import { jupyterBaseUrl, type StudentRoutes } from "./nginx-conf";
 
 export type ClassroomService = "sandbox" | "database" | "api" | "streamlit";
 
@@ -128,7 +128,7 @@ export class StudentBundle extends Construct {
       // A local holds the path: a plain attribute keeps ${path.module} an expression.
       token: Fn.sensitive(Fn.trimspace(Fn.file(new TerraformLocal(this, "jupyter_token_path", fromStackDir(props.secrets.jupyterToken)).asString))),
       gitCredentials: false,
-      baseUrl: `/${student.id}/`,
+      baseUrl: jupyterBaseUrl(student.id),
       memoryMiB: memory.sandbox,
       cpus: props.cpus,
       protectVolume: props.protectVolume,

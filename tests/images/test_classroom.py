@@ -109,7 +109,7 @@ def status(k: Klass, student: str, token: str | None) -> int:
     """A request of its own, without the cookies of earlier answers (a browser with no session)."""
     headers = {} if token is None else {"Authorization": f"token {token}"}
     with httpx.Client(trust_env=False, timeout=30, verify=k.tls()) as fresh:
-        return fresh.get(k.url(f"/{student}/api/contents"), headers=headers).status_code
+        return fresh.get(k.url(f"/{student}/jupyter/api/contents"), headers=headers).status_code
 
 
 # --------------------------------------------------------------------------------- the tests
@@ -120,13 +120,18 @@ def test_each_student_reaches_their_jupyter_through_the_proxy_over_tls_with_thei
 ) -> None:
     for student in STUDENTS:
         response = client.get(
-            klass.url(f"/{student}/api/status"),
+            klass.url(f"/{student}/jupyter/api/status"),
             headers={"Authorization": f"token {klass.token(student)}"},
         )
         assert response.status_code == 200, (student, response.text[:200])
         assert "last_activity" in response.json()
+    # /<id>/ is the student's address: it leads to their Jupyter
+    landing = client.get(klass.url("/ana/"))
+    assert landing.status_code == 302 and landing.headers["location"].endswith("/ana/jupyter/")
     # only TLS: the port speaks no plain HTTP
-    plain = httpx.get(f"http://127.0.0.1:{klass.proxy_port}/ana/api/status", trust_env=False)
+    plain = httpx.get(
+        f"http://127.0.0.1:{klass.proxy_port}/ana/jupyter/api/status", trust_env=False
+    )
     assert plain.status_code == 400
 
 
@@ -153,7 +158,7 @@ def test_a_wrong_token_and_another_students_token_are_refused(
     assert status(klass, "ana", klass.token("ben")) == 403
     assert status(klass, "ben", klass.token("ana")) == 403
     assert client.get(klass.url("/")).status_code == 404
-    assert client.get(klass.url("/nobody/api/status")).status_code == 404
+    assert client.get(klass.url("/nobody/jupyter/api/status")).status_code == 404
 
 
 def test_the_teachers_checks_run_across_the_class(klass: Klass) -> None:
@@ -189,13 +194,13 @@ def test_the_teachers_checks_run_across_the_class(klass: Klass) -> None:
 def test_kernels_websockets_pass_the_proxy(klass: Klass, client: httpx.Client) -> None:
     token = klass.token("ben")
     auth = {"Authorization": f"token {token}"}
-    kernel = client.post(klass.url("/ben/api/kernels"), headers=auth, json={})
+    kernel = client.post(klass.url("/ben/jupyter/api/kernels"), headers=auth, json={})
     assert kernel.status_code == 201, kernel.text[:200]
     kid = kernel.json()["id"]
     try:
         key = base64.b64encode(secrets.token_bytes(16)).decode()
         request = (
-            f"GET /ben/api/kernels/{kid}/channels HTTP/1.1\r\n"
+            f"GET /ben/jupyter/api/kernels/{kid}/channels HTTP/1.1\r\n"
             f"Host: localhost:{klass.proxy_port}\r\n"
             f"Origin: https://localhost:{klass.proxy_port}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -210,7 +215,7 @@ def test_kernels_websockets_pass_the_proxy(klass: Klass, client: httpx.Client) -
             head = tls.recv(4096).decode(errors="replace")
         assert head.startswith("HTTP/1.1 101"), head[:300]
     finally:
-        client.delete(klass.url(f"/ben/api/kernels/{kid}"), headers=auth)
+        client.delete(klass.url(f"/ben/jupyter/api/kernels/{kid}"), headers=auth)
 
 
 def reach(k: Klass, source: str, host: str, port: int) -> bool:
@@ -305,7 +310,7 @@ def test_removing_a_student_and_re_running_removes_only_theirs(
             name = klass.name(student, service)
             assert (inspect("container", name) or {}).get("Id") == ids_before[name], name
         assert status(klass, student, klass.token(student)) == 200
-    assert client.get(klass.url("/cleo/api/status")).status_code == 404
+    assert client.get(klass.url("/cleo/jupyter/api/status")).status_code == 404
 
 
 def test_killing_one_students_containers_leaves_the_others_healthy(
@@ -313,7 +318,7 @@ def test_killing_one_students_containers_leaves_the_others_healthy(
 ) -> None:
     for service in ("sandbox", "database"):
         docker("kill", klass.name("ana", service))
-    assert client.get(klass.url("/ana/api/status")).status_code in (502, 504)
+    assert client.get(klass.url("/ana/jupyter/api/status")).status_code in (502, 504)
     time.sleep(16)  # more than a healthcheck interval of the others
     for name in (
         klass.name("ben", "sandbox"),

@@ -236,10 +236,17 @@ def test_the_course_commands_as_written_bring_the_week_up(
     report.notes.append(
         f"docs/course.md's Compose commands: four services healthy in {time.monotonic() - t0:.0f} s"
     )
-    jupyter = f"http://127.0.0.1:{published_port(project, 'sandbox', 8000)}/api/status"
+    # the link the commands print opens Jupyter (on the test's host port); without the token
+    # (a client without the login cookie the link sets), no entry
+    base = f"http://127.0.0.1:{published_port(project, 'sandbox', 8000)}"
     with httpx.Client(trust_env=False, timeout=30) as client:
-        assert client.get(jupyter, params={"token": link.group(1)}).status_code == 200
-        assert client.get(jupyter).status_code == 403
+        page = client.get(f"{base}/tree", params={"token": link.group(1)}, follow_redirects=True)
+        assert page.status_code == 200 and "/login" not in str(page.url), (
+            page.status_code,
+            page.url,
+        )
+    with httpx.Client(trust_env=False, timeout=30) as stranger:
+        assert stranger.get(f"{base}/api/contents").status_code in (401, 403)
 
 
 def test_docker_compose_config_accepts_the_file_as_a_student_runs_it(

@@ -155,7 +155,7 @@ def test_the_api_image_trains_on_the_course_file_and_serves_its_classes(
     assert "week-training.csv" not in absent  # the data stays in the builder stage
 
 
-def test_the_api_image_on_the_course_file_whole_fits_tp4s_500_mb(course_api_image: str) -> None:
+def test_the_api_image_on_the_course_file_whole_fits_herokus_500_mb(course_api_image: str) -> None:
     """The whole image, base included: the course's data must not push it over Heroku's limit."""
     tag = course_api_image.split("\n", 1)[0]
     image, base = inspect("image", tag), inspect("image", PYTHON_STANDIN)

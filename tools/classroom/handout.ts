@@ -4,6 +4,7 @@
  */
 import type { Student } from "../../config/roster";
 import type { WeekConfig } from "../../config/schema";
+import { jupyterBaseUrl } from "../../constructs/classroom/nginx-conf";
 import type { StudentSecrets } from "./secrets";
 
 /** The class's URL: https://<serverName>:<port> */
@@ -26,7 +27,7 @@ export function studentSheet(config: WeekConfig, student: Student, secrets: Stud
     "",
     `- Jupyter: ${base}/`,
     `- Token (paste it on the login page): \`${secrets.jupyterToken}\``,
-    `- Direct link (logs you in): ${base}/?token=${secrets.jupyterToken}`,
+    `- Direct link (logs you in): ${classUrl(config)}${jupyterBaseUrl(student.id)}?token=${secrets.jupyterToken}`,
     `- PostgreSQL, from your notebooks and terminal: host \`database\`, port 5432, database \`${secrets.databaseName}\`, user \`${secrets.databaseUser}\`, password \`${secrets.databasePassword}\` (also in the \`DATABASE_URL\` variable of your sandbox)`,
     ...(services.includes("api") ? [`- Your API: ${base}/api/ (health: ${base}/api/health; predictions: POST ${base}/api/predict)`] : []),
     ...(services.includes("streamlit") ? [`- Your Streamlit app: ${base}/app/`] : []),

@@ -36,7 +36,7 @@ def http_ok(url: str, timeout_s: float = 2) -> bool:
 
 
 class ServerProcess:
-    """`command` run in `cwd` with `env` (the whole environment: nothing is inherited), its
+    """`command` run in `cwd` with `env` (the whole environment; None: this process's), its
     output in `log_path`, serving on 127.0.0.1:`port`. `groups` records the process group (see
     ProcessGroups); by default nothing is recorded."""
 
@@ -57,7 +57,7 @@ class ServerProcess:
         self.env = env
         self.cwd = cwd
         self.name = name
-        self.groups = groups or ProcessGroups()
+        self.groups = groups if groups is not None else ProcessGroups()
         self._process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         """time.perf_counter() just before the process was started"""

@@ -8,6 +8,7 @@ import * as https from "https";
 import * as path from "path";
 import { Command } from "commander";
 import type { WeekConfig } from "../../../config/schema";
+import { jupyterBaseUrl } from "../../../constructs/classroom/nginx-conf";
 import { studentPrefix } from "../../../constructs/classroom/student-bundle";
 import { loadClassroom } from "../context";
 import { docker } from "../docker";
@@ -38,7 +39,7 @@ function lastActivity(config: WeekConfig, root: string, id: string, token: strin
       {
         host,
         port: proxy.hostPort,
-        path: `/${id}/api/status`,
+        path: `${jupyterBaseUrl(id)}api/status`,
         servername: proxy.serverName,
         headers: { Authorization: `token ${token}`, Host: `${proxy.serverName}:${proxy.hostPort}` },
         ca: ca !== undefined && fs.existsSync(ca) ? fs.readFileSync(ca) : undefined,
