@@ -196,6 +196,8 @@ const EXAMPLES: Record<string, string> = {
   "gcp.project": "ada-week-2026",
   "model.data": "labeled_data.csv",
   "model.algorithm": "fast",
+  "classroom.roster": "roster.csv",
+  "classroom.courseData": "course-data",
 };
 
 /** Every text setting of the configuration (from its JSON Schema), with a valid value. */

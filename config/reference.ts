@@ -40,11 +40,26 @@ const EXAMPLES: Readonly<Record<string, unknown>> = {
   "heroku.streamlitAppName": "ada-week-ui",
   "model.data": "labeled_data.csv",
   "model.labelNames": { "0": "hate_speech", "1": "offensive_language", "2": "neither" },
+  "classroom.roster": "roster.csv",
+  "classroom.courseData": "course-data",
+  "classroom.proxy.tlsCertificate": "certs/lab.example.org.pem",
+  "classroom.proxy.tlsKey": "certs/lab.example.org-key.pem",
+  "classroom.kubernetes.registry": "registry.example.org/m2iot",
+  "classroom.kubernetes.context": "lab-cluster",
+  "classroom.kubernetes.host": "lab.example.org",
+  "classroom.kubernetes.tlsSecret": "lab-example-org-tls",
 };
 
 /** Sibling fields an example needs to be a valid configuration on its own (labelNames describe a data file). */
 const EXAMPLE_SIBLINGS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   "model.labelNames": { data: "labeled_data.csv", textColumn: "tweet", labelColumn: "class" },
+  // a certificate goes with its key
+  "classroom.proxy.tlsCertificate": { tlsKey: "certs/lab.example.org-key.pem" },
+  "classroom.proxy.tlsKey": { tlsCertificate: "certs/lab.example.org.pem" },
+  // every setting of the cluster needs the registry its images go to
+  ...Object.fromEntries(
+    ["kubeconfig", "context", "ingressClassName", "ingressControllerNamespace", "host", "tlsSecret", "volumeGiB"].map((f) => [`classroom.kubernetes.${f}`, { registry: "registry.example.org/m2iot" }]),
+  ),
 };
 
 const EXAMPLE_FILE = path.join(__dirname, "..", "week.config.example.json");
