@@ -26,11 +26,12 @@ export interface BundleFigures {
  * Measured here (docker stats, 2026-12-06, images of this tree on the stand-in bases): an idle
  * sandbox 71-75 MiB, PostgreSQL 30-51 MiB, the API 96 MiB, the proxy 6 MiB; a Python process with
  * the course's libraries loaded (numpy, pandas, scikit-learn, psycopg) 196 MiB RSS, plus
- * ipykernel; a new student's database volume 48 MB; the images 1,240 + 401 + 377 + 89 MB.
+ * ipykernel; a new student's database volume 48 MB; the images 1,240 + 401 + 377 + 89 MB;
+ * `npm run bench -- classroom`: an idle bundle (sandbox, database, API) 210 MiB median, 224 max.
  */
 export const MEASURED: BundleFigures = {
-  idleBundleMiB: 200,
-  activeBundleMiB: 430,
+  idleBundleMiB: 210,
+  activeBundleMiB: 440,
   apiMiB: 96,
   proxyMiB: 10,
   diskPerStudentMiB: 60,
