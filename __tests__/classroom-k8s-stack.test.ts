@@ -158,3 +158,15 @@ describe("the policy pack on classroom-k8s", () => {
     expect(errors).toMatch(/\[WEEK-DOCKER-002\].*NodePort/);
   });
 });
+
+describe("the cluster's routes", () => {
+  test("send /<id>/jupyter/ to Jupyter, whose base URL it is, and strip /<id>/api/ for the API", () => {
+    const { out } = synthCluster(["alice"]);
+    const ingresses = manifests(out).filter((o) => o.kind === "Ingress");
+    const paths = ingresses.flatMap((i) => ((i.spec?.rules as Array<{ http: { paths: Array<{ path: string; backend: { service: { name: string } } }> } }>)[0].http.paths).map((p) => [p.path, p.backend.service.name]));
+    expect(paths).toEqual(expect.arrayContaining([["/alice/jupyter/", "sandbox"], ["/alice/api(/|$)(.*)", "api"]]));
+    const sandbox = manifests(out).find((o) => o.kind === "Deployment" && o.metadata.name === "sandbox")!;
+    const env = ((sandbox.spec?.template as { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } }).spec.containers[0].env ?? []).find((e) => e.name === "JUPYTER_BASE_URL");
+    expect(env?.value).toBe("/alice/jupyter/");
+  });
+});

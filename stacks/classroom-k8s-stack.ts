@@ -6,6 +6,7 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { Student } from "../config/roster";
 import type { WeekConfig } from "../config/schema";
 import { buildClassImages } from "../constructs/classroom/class-images";
+import { jupyterBaseUrl } from "../constructs/classroom/nginx-conf";
 import { studentPrefix } from "../constructs/classroom/student-bundle";
 import { KUBERNETES_IMAGE_USERS, PushedClassImage, StudentSecretValues } from "../constructs/kubernetes/class-cluster";
 import type { KubernetesServiceSettings } from "../constructs/kubernetes/manifests";
@@ -60,7 +61,8 @@ export class ClassroomKubernetesStack extends TerraformStack {
         cpus: klass.cpus,
         volumeGiB: k8s.volumeGiB,
         stateful: service.name === "database",
-        ingressPath: service.name === "sandbox" ? "" : service.name === "api" ? "api" : service.name === "streamlit" ? "app" : undefined,
+        // Jupyter's base URL is /<id>/jupyter/ (nginx-conf.ts: Jupyter's own /api would meet the student's API)
+        ingressPath: service.name === "sandbox" ? "jupyter" : service.name === "api" ? "api" : service.name === "streamlit" ? "app" : undefined,
         stripPrefix: service.name === "api",
         egressToInternet: service.name === "sandbox",
         // the claim's root holds lost+found, which initdb refuses
@@ -89,7 +91,7 @@ export class ClassroomKubernetesStack extends TerraformStack {
       });
     }
     new TerraformOutput(this, "student_paths", {
-      value: Object.fromEntries(props.bundles.map(({ student }) => [student.id, `${k8s.host === undefined ? "" : `https://${k8s.host}`}/${student.id}/`])),
+      value: Object.fromEntries(props.bundles.map(({ student }) => [student.id, `${k8s.host === undefined ? "" : `https://${k8s.host}`}${jupyterBaseUrl(student.id)}`])),
       description: "Each student's Jupyter behind the cluster's ingress; tokens: npm run classroom -- handout --out DIR",
     });
   }

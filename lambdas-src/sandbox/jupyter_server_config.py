@@ -35,7 +35,9 @@ c.ServerApp.open_browser = False
 # Behind the class's reverse proxy each student's Jupyter lives under /<id>/ (JUPYTER_BASE_URL).
 _base_url = os.environ.get("JUPYTER_BASE_URL", "/")
 if not re.fullmatch(r"/(?:[a-z0-9-]+/)*", _base_url):
-    raise SystemExit(f"JUPYTER_BASE_URL must be / or /<segments>/ of a-z, 0-9 and -, got {_base_url!r}")
+    raise SystemExit(
+        f"JUPYTER_BASE_URL must be / or /<segments>/ of a-z, 0-9 and -, got {_base_url!r}"
+    )
 c.ServerApp.base_url = _base_url
 # The proxy terminates TLS and says so in X-Forwarded-Proto/Host: origin checks of the
 # kernels' websockets compare with what the browser used.

@@ -1,11 +1,10 @@
-"""Fixtures of the classroom checks' tests: the load tests' machinery (tests/load/loadkit.py: a
-throw-away PostgreSQL cluster as scripts/py-test.sh makes one, process groups, the sample model,
-real servers of the API), reused as is, and `classroom`, which runs `npm run classroom` the way
-a teacher does."""
+"""Fixtures of the classroom checks' tests: the shared test machinery (week_testkit: a throw-away
+PostgreSQL cluster, process groups, the sample model) and the load tests' real servers of the API
+(tests/load/loadkit.py), reused as they are, and `classroom`, which runs `npm run classroom` the
+way a teacher does."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import shutil
@@ -21,14 +20,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "load"))
 
-from loadkit import (
-    REPO,
-    ApiServers,
-    PostgresCluster,
-    ProcessGroups,
-    find_pg_bin,
-    train_model,
-)
+from week_testkit import REPO
+from week_testkit.fixtures import throwaway_postgres  # noqa: F401  (a fixture)
+from week_testkit.models import train_model
+from week_testkit.postgres import PostgresCluster
+from week_testkit.processes import ProcessGroups
+
+from loadkit import ApiServers
 
 COURSE_SQL = REPO / "lambdas-src" / "database" / "initdb" / "001-course.sql"
 
@@ -79,20 +77,8 @@ def groups(run_dir: Path) -> ProcessGroups:
 
 
 @pytest.fixture(scope="session")
-def postgres(run_dir: Path) -> Iterator[PostgresCluster]:
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        pytest.fail("initdb/pg_ctl not found (install the PostgreSQL server binaries)", False)
-    cluster = PostgresCluster(pg_bin, run_dir / "pg")
-    try:
-        cluster.init()
-        cluster.start()
-        yield cluster
-    finally:
-        if cluster.running:
-            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                cluster.stop("immediate")
-        shutil.rmtree(cluster.folder, ignore_errors=True)
+def postgres(throwaway_postgres: PostgresCluster) -> PostgresCluster:  # noqa: F811
+    return throwaway_postgres
 
 
 def make_database(postgres: PostgresCluster, name: str, sql: str = "") -> str:

@@ -14,16 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from week_testkit import REPO
+from week_testkit.ports import free_port
+from week_testkit.postgres import PostgresCluster
+from week_testkit.processes import ProcessGroups
+from week_testkit.server import ServerProcess as ApiServer
 
 from conftest import classroom, make_database
-from loadkit import (
-    REPO,
-    ApiServer,
-    ApiServers,
-    PostgresCluster,
-    ProcessGroups,
-    free_port,
-)
+from loadkit import ApiServers
 
 HEADER = ["student", "check", "status", "detail"]
 

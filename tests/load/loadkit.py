@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from week_testkit import API_DIR
 from week_testkit.processes import ProcessGroups, rss_bytes
-from week_testkit.server import API_DIR, ServerProcess, api_server
+from week_testkit.server import ServerProcess, api_server
 from week_testkit.wrk import Wrk
 
 MIB = 1024 * 1024

@@ -44,7 +44,9 @@ def load_config(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> dict[str,
 def test_serves_on_all_interfaces_with_the_token_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = load_config(monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_PORT=None, JUPYTER_BASE_URL=None)
+    config = load_config(
+        monkeypatch, JUPYTER_TOKEN="t0ken", JUPYTER_PORT=None, JUPYTER_BASE_URL=None
+    )
 
     assert config == {
         "IdentityProvider": {"token": "t0ken"},
