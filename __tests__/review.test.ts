@@ -6,7 +6,7 @@ import { App } from "cdktf";
 import { parseWeekConfig } from "../config/load";
 import type { WeekConfigInput } from "../config/schema";
 import { addWeekStacks } from "../stacks";
-import { describeStack, documentOf, isSecret, resourcesOf } from "../tools/review/describe";
+import { describeStack, documentOf, isSecret, resourcesOf, summaryOf, type Resource } from "../tools/review/describe";
 import { containerOfTerraform, portFindings } from "../policies/container";
 import { resources as documentResources } from "../policies/document";
 import { secretSources } from "../policies/rule";
@@ -290,5 +290,31 @@ describe("one reader of the synthesised Terraform, shared with the policy pack",
     expect(resourcesOf(doc).map((r) => [r.address, r.path])).toEqual(
       documentResources(documentOf(doc)).map((r) => [`${r.type}.${r.name}`, r.path]).sort((a, b) => a[0].localeCompare(b[0])),
     );
+  });
+});
+
+describe("the review of a Kubernetes stack", () => {
+  test("says each manifest's kind, namespace, name, images and protection, and a Secret's keys without values", () => {
+    const deployment: Resource = {
+      address: "kubernetes_manifest.d",
+      type: "kubernetes_manifest",
+      name: "d",
+      path: "classroom-k8s/students/alice/namespace/deployment-api",
+      body: {
+        manifest: { kind: "Deployment", metadata: { name: "api", namespace: "m2-alice" }, spec: { template: { spec: { containers: [{ name: "api", image: "r.example.org/m2/api@sha256:1" }] } } } },
+        lifecycle: { prevent_destroy: true },
+      },
+    } as unknown as Resource;
+    expect(summaryOf(deployment, [deployment])).toBe("Deployment `m2-alice/api`, image `r.example.org/m2/api@sha256:1` (prevent_destroy)");
+    const secret = {
+      address: "kubernetes_secret_v1.s",
+      type: "kubernetes_secret_v1",
+      name: "s",
+      path: "classroom-k8s/students/alice/namespace/secret",
+      body: { metadata: { name: "week-secrets", namespace: "m2-alice" }, data: { JUPYTER_TOKEN: "${local.t}", POSTGRES_PASSWORD: "${local.p}" } },
+    } as unknown as Resource;
+    const line = summaryOf(secret, [secret]);
+    expect(line).toBe("Secret `m2-alice/week-secrets`, keys JUPYTER_TOKEN, POSTGRES_PASSWORD (values read at plan time)");
+    expect(line).not.toContain("local.");
   });
 });

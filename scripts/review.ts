@@ -15,6 +15,7 @@ import { describeStack } from "../tools/review/describe";
 import { diffStacks } from "../tools/review/diff";
 import { renderPage } from "../tools/review/markdown";
 import { resolveCommit, synthCheckout, synthGitRef, type SynthStack } from "../tools/review/synth-output";
+import { STACK_TYPES } from "../policies/allow-list";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -38,7 +39,7 @@ function main(argv: string[]): number {
     .description("A Markdown page per stack: what it is and, given a base, what changed and what a deploy destroys")
     .option("--base <ref>", "git ref to compare with (synthesised in a temporary git worktree)")
     .option("--base-config <file>", "configuration file to compare with (the base's code is this checkout, or --base)")
-    .addOption(new Option("--stack <name...>", "stacks to review").choices(["local", "heroku", "gcp", "classroom"]))
+    .addOption(new Option("--stack <name...>", "stacks to review").choices(Object.keys(STACK_TYPES)))
     .option("--out <dir>", "write <dir>/<stack>.md for each stack instead of printing the pages")
     .option("--fail-on-alarm", "exit 2 when a change destroys or exposes something")
     .showHelpAfterError()

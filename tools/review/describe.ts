@@ -339,6 +339,18 @@ export function summaryOf(r: Resource, all: Resource[]): string {
       return `service account \`${text(b.account_id)}\``;
     case "random_password":
       return `generated secret, ${text(b.length)} characters`;
+    case "kubernetes_manifest": {
+      const m = asObject(b.manifest);
+      const meta = asObject(m.metadata);
+      const where = `${meta.namespace === undefined ? "" : `${text(meta.namespace)}/`}${text(meta.name)}`;
+      const pod = asObject(asObject(asObject(asObject(m.spec).template).spec));
+      const images = (Array.isArray(pod.containers) ? pod.containers : []).map((c) => `\`${text(asObject(c as Json).image)}\``);
+      return `${text(m.kind)} \`${where}\`${images.length > 0 ? `, image ${images.join(", ")}` : ""}${asObject(b.lifecycle).prevent_destroy === true ? " (prevent_destroy)" : ""}`;
+    }
+    case "kubernetes_secret_v1":
+      return `Secret \`${text(asObject(b.metadata).namespace)}/${text(asObject(b.metadata).name)}\`, keys ${Object.keys(asObject(b.data)).join(", ")} (values read at plan time)`;
+    case "docker_tag":
+      return `tag \`${text(b.target_image)}\``;
     default:
       return typeof b.name === "string" ? `\`${b.name}\`` : "";
   }
