@@ -1,7 +1,7 @@
 /**
  * Build contexts take what `.dockerignore` admits and never a secret file, whatever
  * `.dockerignore` says; the Heroku build tars the same filtered copy. Images built from these
- * contexts are checked by the image tests (scripts/image-test.sh), which build from the same
+ * contexts are checked by the image tests (scripts/test/image-test.sh), which build from the same
  * staged folders on a real engine.
  */
 import * as fs from "fs";

@@ -9,11 +9,11 @@
 # venv's path. Uses the local package mirror file:///opt/pypi/simple (alone, ignoring pip config files) when
 # it exists, pip's usual configuration otherwise. Safe to run concurrently (flock).
 #
-#   bash scripts/py-env.sh          # then: .venv/bin/python, .venv/bin/pytest, ...
-#   PYTHON=python3.11 bash scripts/py-env.sh
+#   bash scripts/setup/py-env.sh          # then: .venv/bin/python, .venv/bin/pytest, ...
+#   PYTHON=python3.11 bash scripts/setup/py-env.sh
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="$root/.venv"
 python="${PYTHON:-python3}"
 src="$root/lambdas-src"

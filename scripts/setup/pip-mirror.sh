@@ -2,17 +2,17 @@
 # Serve the local wheel mirror (/opt/pypi: simple/ + files/) over loopback for pip,
 # including pip inside `docker build --network host`.
 #
-# Usage: scripts/pip-mirror.sh start   # start (or re-use) the server, print the index URL
-#        scripts/pip-mirror.sh url     # print the index URL if it is serving (exit 1 if not)
-#        scripts/pip-mirror.sh stop    # stop the server this script started
-#        scripts/pip-mirror.sh check   # start, then check links + `pip download fastapi`
-#        scripts/pip-mirror.sh status
+# Usage: scripts/setup/pip-mirror.sh start   # start (or re-use) the server, print the index URL
+#        scripts/setup/pip-mirror.sh url     # print the index URL if it is serving (exit 1 if not)
+#        scripts/setup/pip-mirror.sh stop    # stop the server this script started
+#        scripts/setup/pip-mirror.sh check   # start, then check links + `pip download fastapi`
+#        scripts/setup/pip-mirror.sh status
 #
 # The URL is http://127.0.0.1:PORT/simple . pip treats 127.0.0.0/8 and localhost as
 # secure origins, so plain http needs no --trusted-host (setting
 # PIP_TRUSTED_HOST=127.0.0.1 does no harm).
 # In a Dockerfile:  ARG PIP_INDEX_URL  (pip reads it from the environment)
-#   docker build --network host --build-arg PIP_INDEX_URL="$(scripts/pip-mirror.sh url)" ...
+#   docker build --network host --build-arg PIP_INDEX_URL="$(scripts/setup/pip-mirror.sh url)" ...
 #
 # Env: PYPI_MIRROR_DIR (default /opt/pypi), PIP_MIRROR_PORT (default: a free port, trying
 # 8765 first), PIP_MIRROR_STATE (default /tmp/week-pip-mirror.state: "PID PORT").
@@ -141,7 +141,7 @@ check() {
 
 case "${1:-}" in
   start) start ;;
-  url) if serving; then url_of "$PORT"; else die "mirror not running (scripts/pip-mirror.sh start)"; fi ;;
+  url) if serving; then url_of "$PORT"; else die "mirror not running (scripts/setup/pip-mirror.sh start)"; fi ;;
   stop) stop ;;
   status) if serving; then echo "serving ${DIR} at $(url_of "$PORT") (pid ${PID})"; else echo "not running"; exit 1; fi ;;
   check) check ;;
