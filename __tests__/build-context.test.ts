@@ -4,7 +4,7 @@
  * scan every admitted file by content (whole file, any encoding, notebooks' outputs, base64);
  * a refusal is one line naming the file and the kind of secret, never its value. The Heroku
  * build tars the same staged copy. Images built from these contexts are checked by the image
- * tests (scripts/image-test.sh), which build from the same staged folders on a real engine.
+ * tests (scripts/test/image-test.sh), which build from the same staged folders on a real engine.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";

@@ -14,7 +14,7 @@ from bench import invocations as inv
 from bench.common import ROOT, BenchError, Size, goal, log, result, timed
 
 # goals by .ci/run phase name (the commands of package.json's test script)
-GOALS_S = {"jest": 20.0, "bash scripts/image-test.sh": 300.0}
+GOALS_S = {"jest": 20.0, "bash scripts/test/image-test.sh": 300.0}
 
 
 def run(size: Size, models: Any) -> list[dict[str, Any]]:
@@ -53,7 +53,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             higher_is_better=False,
             runs=1,
             status=status,
-            note="scripts/py-test.sh: ruff, mypy, pytest",
+            note="scripts/test/py-test.sh: ruff, mypy, pytest",
         )
     )
     if os.environ.get("BENCH_CI_IMAGES") == "1":  # minutes: opt-in

@@ -68,7 +68,7 @@ def stack_images() -> list[tuple[str, Path, dict[str, str]]]:
 def build(tag: str, context: Path, args: dict[str, str], base: str) -> str | None:
     # the wheels the locks name, served on loopback (the build checks the locks' hashes)
     mirror = subprocess.run(
-        ["bash", "scripts/pip-mirror.sh", "start"],
+        ["bash", "scripts/setup/pip-mirror.sh", "start"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -111,7 +111,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
                 skipped(
                     name,
                     "MB",
-                    f"stand-in base {base} missing: run scripts/docker-bases.sh",
+                    f"stand-in base {base} missing: run scripts/setup/docker-bases.sh",
                 )
             )
             continue
@@ -127,7 +127,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
                     skipped(
                         name,
                         "MB",
-                        f"{tag} is not built: run bash scripts/image-test.sh "
+                        f"{tag} is not built: run bash scripts/test/image-test.sh "
                         "(or BENCH_BUILD_IMAGES=1 npm run bench -- image-size)",
                     )
                 )

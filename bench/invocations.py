@@ -164,13 +164,13 @@ def jest_command() -> list[str]:
 
 
 def python_suites_command() -> list[str]:
-    return ["bash", "scripts/py-test.sh"]
+    return ["bash", "scripts/test/py-test.sh"]
 
 
 def image_tests_command() -> list[str]:
     return [
         "bash",
-        "scripts/image-test.sh",
+        "scripts/test/image-test.sh",
     ]  # run with IMAGE_TEST_PRUNE=0: other images stay
 
 
@@ -179,7 +179,7 @@ def base_env() -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ images
-# Stand-in base (scripts/docker-bases.sh) each image of the local stack is built on here.
+# Stand-in base (scripts/setup/docker-bases.sh) each image of the local stack is built on here.
 IMAGE_STANDINS = {
     "week-sandbox": "week-local/debian:bookworm",
     "week-api": "week-local/python:3.11-slim-bookworm",

@@ -3,5 +3,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/py-env.sh
+bash scripts/setup/py-env.sh
 exec "$root/.venv/bin/python" -m bench "$@"

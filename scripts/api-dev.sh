@@ -14,7 +14,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 api="$root/lambdas-src/api"
-bash "$root/scripts/py-env.sh"
+bash "$root/scripts/setup/py-env.sh"
 py="$root/.venv/bin/python"
 
 model="${MODEL_PATH:-$api/model/model.joblib}"

@@ -1,7 +1,7 @@
 /**
  * `npm run checkov`: an outside opinion beside the policy pack. Synthesises every stack (as
  * `npm run synth` does, into a folder of its own), runs checkov (pinned in
- * tools/checkov/requirements.lock, venv made by scripts/checkov-env.sh) over each stack's
+ * tools/checkov/requirements.lock, venv made by scripts/setup/checkov-env.sh) over each stack's
  * cdk.tf.json (framework terraform_json) and over every Dockerfile of lambdas-src/ (framework
  * dockerfile), and compares its failures with the README's table: each one is fixed, matched by a
  * WEEK rule, or listed with the reason it does not apply. A failure the table does not list exits 1.
@@ -36,7 +36,7 @@ function checkov(framework: string, files: string[]): unknown {
 
 function main(): void {
   if (!fs.existsSync(CHECKOV)) {
-    console.error("checkov: .venv-checkov is missing; run bash scripts/checkov-env.sh");
+    console.error("checkov: .venv-checkov is missing; run bash scripts/setup/checkov-env.sh");
     process.exit(1);
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "week-checkov-"));

@@ -6,8 +6,8 @@
  * file when ../shared holds it, on a small file of the same shape otherwise), and test_api.sh
  * passes against that API with the classes it reads from /health.
  *
- * Run by scripts/browser-test.sh (npm test); skipped, and said so, without /usr/bin/chromium
- * (CHROMIUM overrides the path) or without .venv (scripts/py-env.sh makes it).
+ * Run by scripts/test/browser-test.sh (npm test); skipped, and said so, without /usr/bin/chromium
+ * (CHROMIUM overrides the path) or without .venv (scripts/setup/py-env.sh makes it).
  */
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
@@ -27,7 +27,7 @@ const COURSE_CSV = [
   "/work/shared/data/course-tweets/labeled_data.csv",
 ].find((file) => fs.existsSync(file));
 
-const missing = !fs.existsSync(CHROMIUM) ? `no chromium at ${CHROMIUM}` : !fs.existsSync(PYTHON) ? `no ${PYTHON} (bash scripts/py-env.sh)` : undefined;
+const missing = !fs.existsSync(CHROMIUM) ? `no chromium at ${CHROMIUM}` : !fs.existsSync(PYTHON) ? `no ${PYTHON} (bash scripts/setup/py-env.sh)` : undefined;
 if (missing !== undefined) console.log(`browser test SKIPPED: ${missing}`);
 const maybe = missing === undefined ? describe : describe.skip;
 

@@ -43,10 +43,10 @@ def build_nginx_standin(say: Callable[[str], None]) -> None:
     if inspect("image", NGINX_STANDIN) is not None:
         return
     if inspect("image", DEBIAN_STANDIN) is None:
-        raise ImageTestError(f"{DEBIAN_STANDIN} is missing: run scripts/docker-bases.sh")
-    say(f"building {NGINX_STANDIN} (Debian's nginx, scripts/nginx-standin) ...")
+        raise ImageTestError(f"{DEBIAN_STANDIN} is missing: run scripts/setup/docker-bases.sh")
+    say(f"building {NGINX_STANDIN} (Debian's nginx, scripts/setup/nginx-standin) ...")
     run(
-        ["docker", "build", "--network", "host", "-t", NGINX_STANDIN, "scripts/nginx-standin"],
+        ["docker", "build", "--network", "host", "-t", NGINX_STANDIN, "scripts/setup/nginx-standin"],
         timeout=600,
         cwd=ROOT,
     )
@@ -203,7 +203,7 @@ def prepare_class(
     """Synthesises the classroom stack for STUDENTS, resolves it, and creates its networks and
     volumes (nothing started). BUILT gives the image to run for an image the stack builds."""
     if inspect("image", POSTGRES_STANDIN) is None:
-        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/docker-bases.sh")
+        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/setup/docker-bases.sh")
     build_nginx_standin(say)
     here = workdir / f"classroom-{course}"
     here.mkdir(exist_ok=True)

@@ -3,14 +3,14 @@ running containers; and the summary table (build times, sizes above base, time t
 
 Clean-up is guaranteed by fixture finalizers (pytest runs them on failures and on Ctrl-C; SIGTERM
 is turned into KeyboardInterrupt for the same path) and, in case the process dies anyway, by
-labels: scripts/image-test.sh removes whatever its run left, and each session first removes what
-earlier runs whose process is gone left behind.
+labels: scripts/test/image-test.sh removes whatever its run left, and each session first removes
+what earlier runs whose process is gone left behind.
 
-Environment (all optional; scripts/image-test.sh sets the first three):
+Environment (all optional; scripts/test/image-test.sh sets the first three):
   IMAGE_TEST_SYNTH_DIR      a cdktf output folder already synthesised (else: npm run synth here)
   IMAGE_TEST_PIP_INDEX_URL  the package index of the builds (default: the wheels the locks name,
                             downloaded by the host and served on loopback by
-                            scripts/pip-mirror.sh start; `none`: the builds reach PyPI or their
+                            scripts/setup/pip-mirror.sh start; `none`: the builds reach PyPI or their
                             PIP_INDEX_URL themselves)
   IMAGE_TEST_RUN_ID         names and labels of this run's containers, network and volumes
   IMAGE_TEST_REBUILD=1      build with --no-cache even when an image with the tag exists
@@ -71,7 +71,7 @@ COURSE_REPO_MOUNT = f"/srv/git/{COURSE_REPO}.git"
 
 
 def _start() -> float:
-    """When the run started, on the monotonic clock: scripts/image-test.sh's start if given."""
+    """When the run started, on the monotonic clock: scripts/test/image-test.sh's start if given."""
     t0 = os.environ.get("IMAGE_TEST_T0", "")
     return time.monotonic() - (max(0.0, time.time() - float(t0)) if t0.isdigit() else 0.0)
 
@@ -92,7 +92,7 @@ REPORT_KEY = pytest.StashKey[Report]()
 def _stop_once(signum: int, frame: Any) -> None:
     """The first SIGINT or SIGTERM stops the run the Ctrl-C way (finalizers run); later ones
     are ignored so that they cannot cut the clean-up short (Ctrl-C reaches the whole process
-    group, then scripts/image-test.sh sends SIGTERM)."""
+    group, then scripts/test/image-test.sh sends SIGTERM)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt(f"signal {signum}: cleaning up")
@@ -211,7 +211,7 @@ def pip_index_url() -> str:
     if given:
         return given
     # the first time, it downloads every wheel the locks name: minutes
-    out = run(["bash", str(ROOT / "scripts" / "pip-mirror.sh"), "start"], timeout=1800).stdout
+    out = run(["bash", str(ROOT / "scripts" / "setup" / "pip-mirror.sh"), "start"], timeout=1800).stdout
     return out.strip().splitlines()[-1]
 
 

@@ -338,15 +338,17 @@ def root_mode(image: str) -> str:
 
 
 def check_base(standin: str) -> None:
-    """The stand-in exists and its / is 755, as in the real bases (scripts/docker-bases.sh
+    """The stand-in exists and its / is 755, as in the real bases (scripts/setup/docker-bases.sh
     recipes before 3 left it 0700: a non-root USER could then run nothing in an image on it)."""
     if inspect("image", standin) is None:
-        raise ImageTestError(f"stand-in base {standin} is missing: run scripts/docker-bases.sh")
+        raise ImageTestError(
+            f"stand-in base {standin} is missing: run scripts/setup/docker-bases.sh"
+        )
     mode = root_mode(standin)
     if mode != "755":
         raise ImageTestError(
             f"stand-in base {standin} has / mode {mode}, not 755: no non-root USER can run in an "
-            "image built on it; rebuild it with scripts/docker-bases.sh (recipe 3 or later)"
+            "image built on it; rebuild it with scripts/setup/docker-bases.sh (recipe 3 or later)"
         )
 
 

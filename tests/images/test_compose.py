@@ -17,7 +17,7 @@ write database.env and export JUPYTER_TOKEN themselves. What the test changes, a
     `127.0.0.1:HOST:CONTAINER/tcp` entry is rewritten; an override cannot replace a port list
     with docker-compose 1.29 (it appends);
   - labels on containers, network and volumes in the override, so that a killed run is cleaned
-    up by scripts/image-test.sh like the others.
+    up by scripts/test/image-test.sh like the others.
 Skipped, saying so, without docker-compose.
 """
 
@@ -164,7 +164,7 @@ def project(
     if shutil.which("docker-compose") is None:
         pytest.skip("docker-compose is not installed (.ci/run installs Debian's package)")
     if run(["docker", "image", "inspect", POSTGRES_STANDIN], timeout=60, check=False).returncode:
-        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/docker-bases.sh")
+        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/setup/docker-bases.sh")
     directory = tmp_path_factory.mktemp("compose")
     text = (ROOT / "docker-compose.yml").read_text()
     ports: list[int] = []

@@ -3,7 +3,7 @@ stack runs them (on a private network, ports on 127.0.0.1), and checked from the
 inside: Jupyter behind its token, git identity and clone, requirements, non-root users, the API's
 smoke test, Streamlit reaching the API, Docker healthchecks, and no secret in any image.
 
-Run by scripts/image-test.sh (which prepares the bases, the mirror and the synth); skipped when
+Run by scripts/test/image-test.sh (which prepares the bases, the mirror and the synth); skipped when
 no Docker engine answers.
 """
 

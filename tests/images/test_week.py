@@ -115,7 +115,7 @@ def week(
         pytest.skip(NO_TERRAFORM)
     for standin in (POSTGRES_STANDIN, POSTGRES_STANDIN_NEXT):
         if inspect("image", standin) is None:
-            raise ImageTestError(f"{standin} is missing: run scripts/docker-bases.sh")
+            raise ImageTestError(f"{standin} is missing: run scripts/setup/docker-bases.sh")
     stack = load_week(stack_dir)
     assert set(stack.containers) == {"database", "api", "streamlit", "sandbox"}, list(
         stack.containers

@@ -3,7 +3,7 @@ throw-away PostgreSQL cluster in the run folder, the sample model trained with -
 servers of the API (`python -m app`, the Docker image's command), all from week_testkit.
 
 Every process started here runs in a process group of its own, recorded in the run folder, and
-is stopped in a finally. scripts/load-test.sh passes the run folder (LOAD_TEST_RUN_DIR) and
+is stopped in a finally. scripts/test/load-test.sh passes the run folder (LOAD_TEST_RUN_DIR) and
 kills whatever is still recorded there when pytest is gone, so a crash leaves nothing running.
 The tests collect their figures, printed under "load figures" at the end of the run.
 """
@@ -93,7 +93,7 @@ def tools(load: LoadSettings) -> Tools:
 
 @pytest.fixture(scope="session")
 def postgres(tools: Tools, run_dir: Path) -> Iterator[PostgresCluster]:
-    # in the run folder: scripts/load-test.sh stops a PostgreSQL still running there on exit
+    # in the run folder: scripts/test/load-test.sh stops a PostgreSQL still running there on exit
     with PostgresCluster(run_dir / "pg", pg_bin=tools.pg_bin) as cluster:
         say(f"PostgreSQL {cluster.version()} on 127.0.0.1:{cluster.port} ({cluster.folder})")
         yield cluster

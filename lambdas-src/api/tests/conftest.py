@@ -3,7 +3,7 @@ a real server process, and a TCP proxy that can take the database away and bring
 machinery (ports, PostgreSQL clusters, server processes, training) is week_testkit's; the names
 below are the ones the tests import.
 
-PostgreSQL tests use TEST_POSTGRES_URL (scripts/py-test.sh starts a throw-away cluster and sets
+PostgreSQL tests use TEST_POSTGRES_URL (scripts/test/py-test.sh starts a throw-away cluster and sets
 it); without it, a throw-away cluster of the session's own (skipped where the PostgreSQL server
 binaries are absent). Each session works in a database of its own.
 """

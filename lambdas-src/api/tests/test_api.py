@@ -167,7 +167,7 @@ def test_the_cloud_sql_socket_url_form_reaches_postgres(
     """
     socket_path = os.environ.get("TEST_POSTGRES_SOCKET")
     if not socket_path:
-        pytest.skip("TEST_POSTGRES_SOCKET is not set (scripts/py-test.sh sets it)")
+        pytest.skip("TEST_POSTGRES_SOCKET is not set (scripts/test/py-test.sh sets it)")
     short = Path(tempfile.mkdtemp(prefix="cs", dir="/tmp"))  # unix socket paths are short
     try:
         instance = short / "cloudsql" / "proj:europe-west1:week"

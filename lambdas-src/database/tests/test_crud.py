@@ -1,5 +1,5 @@
-"""TP5's crud.py against a real PostgreSQL (TEST_POSTGRES_URL, set by scripts/py-test.sh): every
-command, and a one-line error for each way it can go wrong."""
+"""TP5's crud.py against a real PostgreSQL (TEST_POSTGRES_URL, set by
+scripts/test/py-test.sh): every command, and a one-line error for each way it can go wrong."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 restore commands the local stack prints (pg_dump --format=custom, pg_restore --clean
 --if-exists --no-owner) bring the data back.
 
-Needs TEST_POSTGRES_URL (scripts/py-test.sh starts a throw-away cluster and sets it).
+Needs TEST_POSTGRES_URL (scripts/test/py-test.sh starts a throw-away cluster and sets it).
 """
 
 from __future__ import annotations

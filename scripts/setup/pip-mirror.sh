@@ -5,24 +5,24 @@
 # TLS certificate only the host trusts, a classroom lab with a slow or no connection (30 sandbox
 # builds read the folder, not the network). Never required: unset, the Dockerfiles use PyPI. The
 # builds still install with --require-hashes, so the lock's hashes check every file served here.
-# The image tests and the bench use it (scripts/image-test.sh); nothing else.
+# The image tests and the bench use it (scripts/test/image-test.sh); nothing else.
 #
-# Usage: scripts/pip-mirror.sh start   # fill the folder from the locks, serve it, print the URL
-#        scripts/pip-mirror.sh url     # print the index URL if it is serving (exit 1 if not)
-#        scripts/pip-mirror.sh stop    # stop the server this script started
-#        scripts/pip-mirror.sh status
+# Usage: scripts/setup/pip-mirror.sh start   # fill the folder from the locks, serve it, print the URL
+#        scripts/setup/pip-mirror.sh url     # print the index URL if it is serving (exit 1 if not)
+#        scripts/setup/pip-mirror.sh stop    # stop the server this script started
+#        scripts/setup/pip-mirror.sh status
 #
 # The folder holds the files for the host's Python and platform (Debian 12: CPython 3.11,
 # the stand-in bases of the image tests); the host's pip downloads them with its own settings
 # (PIP_INDEX_URL, a proxy, a CA). The URL is http://127.0.0.1:PORT/simple; pip treats loopback
 # as a secure origin. In a Dockerfile:  ARG PIP_INDEX_URL  (pip reads it from the environment)
-#   docker build --network host --build-arg PIP_INDEX_URL="$(scripts/pip-mirror.sh start)" ...
+#   docker build --network host --build-arg PIP_INDEX_URL="$(scripts/setup/pip-mirror.sh start)" ...
 #
 # Env: PIP_MIRROR_DIR (default ~/.cache/week-environments/wheels), PIP_MIRROR_PORT (default: a
 # free port, trying 8765 first), PIP_MIRROR_STATE (default /tmp/week-lock-wheels.state: "PID PORT").
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
 . "${HERE}/lib-docker.sh"
 
 DIR="${PIP_MIRROR_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/week-environments/wheels}"
@@ -198,7 +198,7 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
-  url) if serving; then url_of "$PORT"; else die "mirror not running (scripts/pip-mirror.sh start)"; fi ;;
+  url) if serving; then url_of "$PORT"; else die "mirror not running (scripts/setup/pip-mirror.sh start)"; fi ;;
   stop) stop ;;
   status) if serving; then echo "serving ${DIR} at $(url_of "$PORT") (pid ${PID})"; else echo "not running"; exit 1; fi ;;
   *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;

@@ -10,11 +10,11 @@
 # folder is needed. Last, it puts the shared test machinery (tests/support, the package
 # week_testkit) on the venv's path. Safe to run concurrently (flock).
 #
-#   bash scripts/py-env.sh          # then: .venv/bin/python, .venv/bin/pytest, ...
-#   PYTHON=python3.11 bash scripts/py-env.sh
+#   bash scripts/setup/py-env.sh          # then: .venv/bin/python, .venv/bin/pytest, ...
+#   PYTHON=python3.11 bash scripts/setup/py-env.sh
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="$root/.venv"
 python="${PYTHON:-python3}"
 lock="$root/lambdas-src/requirements-dev.lock"

@@ -4,10 +4,10 @@
 # this script changed (stamp file). Needs the package index once; `npm run checkov` then runs
 # offline.
 #
-#   bash scripts/checkov-env.sh     # then: .venv-checkov/bin/checkov
+#   bash scripts/setup/checkov-env.sh     # then: .venv-checkov/bin/checkov
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="$root/.venv-checkov"
 lock="$root/tools/checkov/requirements.lock"
 python="${PYTHON:-python3}"

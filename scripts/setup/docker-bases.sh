@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build local stand-in base images (no image registry is reachable here).
 #
-# Usage: scripts/docker-bases.sh [--rebuild | --refresh]
+# Usage: scripts/setup/docker-bases.sh [--rebuild | --refresh]
 #   (no flag)  build only what is missing (or built by an older recipe); fast on re-run
 #   --rebuild  rebuild both images (re-using the cached debootstrap tarball)
 #   --refresh  also re-run debootstrap (new tarball)
@@ -14,7 +14,7 @@
 #                                          (stands in for python:3.11-slim-bookworm)
 #   week-local/postgres-standin:15-bookworm       FROM the debian one: Debian's PostgreSQL 15 and
 #   week-local/postgres-standin:15-bookworm-next  an entrypoint doing what the stack needs of the
-#                                          official image (scripts/postgres-standin/). A STAND-IN
+#                                          official image (scripts/setup/postgres-standin/). A STAND-IN
 #                                          for tests: the stack and docker-compose.yml keep the
 #                                          real postgres:17.6-bookworm. "-next" is the same
 #                                          server in a second image, so that a test can replace
@@ -30,7 +30,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "${HERE}/lib-docker.sh"
 
 # Bump when the recipe below changes: images with another label get rebuilt. The PostgreSQL
-# stand-in has its own number (its recipe is scripts/postgres-standin/), so that adding it did
+# stand-in has its own number (its recipe is scripts/setup/postgres-standin/), so that adding it did
 # not rebuild the shared Debian and Python bases: a new base id would invalidate every image
 # built on them on this engine.
 RECIPE=3
@@ -52,7 +52,7 @@ case "$MODE" in
 esac
 
 need_root
-"${HERE}/docker-engine.sh" >/dev/null || die "no docker engine (scripts/docker-engine.sh failed)"
+"${HERE}/docker-engine.sh" >/dev/null || die "no docker engine (scripts/setup/docker-engine.sh failed)"
 mkdir -p "$CACHE"
 
 # One builder at a time on this machine (colleagues share the engine and the cache).
@@ -170,7 +170,7 @@ build_debian() {
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c 'CMD ["bash"]' \
     -c "LABEL week.recipe=${RECIPE} week.source=debootstrap-minbase-${SUITE}" \
-    -m "debootstrap --variant=minbase ${SUITE} ${MIRROR} (scripts/docker-bases.sh r${RECIPE})" \
+    -m "debootstrap --variant=minbase ${SUITE} ${MIRROR} (scripts/setup/docker-bases.sh r${RECIPE})" \
     "$TARBALL" "$DEBIAN_IMAGE" >/dev/null || die "docker import failed"
   log "imported ${DEBIAN_IMAGE} in $(( $(now_s) - t0 ))s"
 }

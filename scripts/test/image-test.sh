@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Build and run the local stack's images and check them (tests/images, pytest):
 #
-#   bash scripts/image-test.sh [PYTEST ARGS...]      e.g. -x, -k sandbox
+#   bash scripts/test/image-test.sh [PYTEST ARGS...]      e.g. -x, -k sandbox
 #
 # 1. No Docker engine answering (`docker info`): one line saying so, the tests are SKIPPED,
 #    exit 0 -- unless CI=true and REQUIRE_DOCKER=1, where that is a failure (exit 1). This
-#    script never installs or starts an engine (.ci/run does, with scripts/docker-engine.sh).
-# 2. Prepares: the test venv (scripts/py-env.sh), the stand-in bases (scripts/docker-bases.sh,
+#    script never installs or starts an engine (.ci/run does, with scripts/setup/docker-engine.sh).
+# 2. Prepares: the test venv (scripts/setup/py-env.sh), the stand-in bases (scripts/setup/docker-bases.sh,
 #    only what is missing), the wheels the Python locks name, downloaded by the host and served
-#    on loopback to the builds (scripts/pip-mirror.sh start; left running, it is shared; the
+#    on loopback to the builds (scripts/setup/pip-mirror.sh start; left running, it is shared; the
 #    builds still check the locks' hashes; the first time it downloads ~430 MB, 4 to 8 min here,
 #    then ~10 s), `npm run synth` into a private folder (CDKTF_OUTDIR: the shared cdktf.out is
 #    left alone).
@@ -17,7 +17,7 @@
 #    them on a private bridge network with ports on 127.0.0.1 and checks them; the summary has
 #    build times, sizes above base and time to healthy. Then the whole week (test_week.py): the
 #    four containers of the synthesised stack, the database on the PostgreSQL stand-in
-#    (week-local/postgres-standin, scripts/docker-bases.sh), its expressions resolved by
+#    (week-local/postgres-standin, scripts/setup/docker-bases.sh), its expressions resolved by
 #    terraform (skipped, saying so, without it on the PATH); and the course's
 #    docker-compose.yml with docker-compose (test_compose.py; skipped, saying so, without it).
 # Exit status: pytest's, except that "no tests ran" (5) is a failure. Containers, network and
@@ -32,10 +32,10 @@
 #      overlay2: cold builds ~6 min of an ~11 min run on a machine shared with other jobs.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-# shellcheck source=scripts/lib-docker.sh
-. scripts/lib-docker.sh
+# shellcheck source=scripts/setup/lib-docker.sh
+. scripts/setup/lib-docker.sh
 
 case "${1:-}" in
   -h | --help)
@@ -52,7 +52,7 @@ if ! docker_ok; then
     echo "image tests: FAILED: no Docker engine answers (docker info failed) and CI=true REQUIRE_DOCKER=1 require one" >&2
     exit 1
   fi
-  echo "image tests: SKIPPED: no Docker engine answers (docker info failed); start one with scripts/docker-engine.sh"
+  echo "image tests: SKIPPED: no Docker engine answers (docker info failed); start one with scripts/setup/docker-engine.sh"
   exit 0
 fi
 
@@ -94,12 +94,12 @@ step() { # step NAME COMMAND... : run with timing, stop on failure
   say "$name done in $(($(now_s) - t0)) s"
 }
 
-step "test venv (scripts/py-env.sh)" bash scripts/py-env.sh
-step "stand-in bases (scripts/docker-bases.sh)" bash scripts/docker-bases.sh
+step "test venv (scripts/setup/py-env.sh)" bash scripts/setup/py-env.sh
+step "stand-in bases (scripts/setup/docker-bases.sh)" bash scripts/setup/docker-bases.sh
 if [[ -z "${IMAGE_TEST_PIP_INDEX_URL:-}" ]]; then
   t0=$(now_s)
-  say "the locks' wheels (scripts/pip-mirror.sh start) ..."
-  IMAGE_TEST_PIP_INDEX_URL="$(bash scripts/pip-mirror.sh start)" || { say "the locks' wheels (scripts/pip-mirror.sh start) FAILED"; exit 1; }
+  say "the locks' wheels (scripts/setup/pip-mirror.sh start) ..."
+  IMAGE_TEST_PIP_INDEX_URL="$(bash scripts/setup/pip-mirror.sh start)" || { say "the locks' wheels (scripts/setup/pip-mirror.sh start) FAILED"; exit 1; }
   say "the locks' wheels served at $IMAGE_TEST_PIP_INDEX_URL in $(($(now_s) - t0)) s"
 fi
 step "npm run synth (into $work/cdktf.out)" env CDKTF_OUTDIR="$work/cdktf.out" npm run --silent synth

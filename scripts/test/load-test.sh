@@ -9,11 +9,11 @@
 #      again: predictions must go on (stored: false), /health say degraded, storage resume by
 #      itself, and wrk see no error. The figures and the timeline are printed at the end.
 #
-# Usage: scripts/load-test.sh [PYTEST_ARGS...]
-#        LOAD_SECONDS=10 FAULT_SECONDS=12 bash scripts/load-test.sh     # a quicker local run
+# Usage: scripts/test/load-test.sh [PYTEST_ARGS...]
+#        LOAD_SECONDS=10 FAULT_SECONDS=12 bash scripts/test/load-test.sh     # a quicker local run
 #
 # Needs wrk (apt-get install -y wrk): without it the load tests are reported skipped, or fail
-# when CI=true. Builds the test venv (scripts/py-env.sh) first. Exit status: pytest's, except
+# when CI=true. Builds the test venv (scripts/setup/py-env.sh) first. Exit status: pytest's, except
 # that "no test collected" (5) is a failure. Nothing is left running: pytest stops what it
 # started, and on exit this script kills any process group recorded in its run folder and
 # stops a PostgreSQL still running there.
@@ -23,7 +23,7 @@ case "${1:-}" in
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 esac
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 started=$SECONDS
 
@@ -35,7 +35,7 @@ if ! command -v wrk >/dev/null; then
   echo "load-test: wrk is not installed (apt-get install -y wrk): the load tests are skipped" >&2
 fi
 
-bash scripts/py-env.sh
+bash scripts/setup/py-env.sh
 py="$root/.venv/bin/python"
 
 run_dir="$(mktemp -d "${TMPDIR:-/tmp}/load-test.XXXXXX")"

@@ -12,9 +12,9 @@
 # pytest run (e.g. -x, -k crud).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-bash scripts/py-env.sh
+bash scripts/setup/py-env.sh
 export PATH="$root/.venv/bin:$PATH"
 py="$root/.venv/bin/python"
 failed=()
@@ -64,7 +64,7 @@ PY
 }
 
 # The test suites outside lambdas-src (tests/load, tests/images, tests/support) are type-checked
-# too; the load and image tests run in scripts/load-test.sh and scripts/image-test.sh.
+# too; the load and image tests run in scripts/test/load-test.sh and scripts/test/image-test.sh.
 checked=("${projects[@]}")
 for dir in tests/*/; do
   dir="${dir%/}"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers on this machine (no registry reachable).
 #
-# Usage: scripts/docker-engine.sh            # ensure the engine is up, print its version
-#        scripts/docker-engine.sh check-net  # also check bridge DNS + -p 127.0.0.1 publishing
+# Usage: scripts/setup/docker-engine.sh            # ensure the engine is up, print its version
+#        scripts/setup/docker-engine.sh check-net  # also check bridge DNS + -p 127.0.0.1 publishing
 #
 # - If `docker info` already answers: print the version line, exit 0.
 # - Else: apt-get install docker.io if dockerd is missing, start

@@ -4,9 +4,9 @@
 # (the load tests' machinery, tests/load/loadkit.py), the starter edition's API failing where its
 # TODOs are, and `check TP3` over 25 APIs, measured (printed as "classroom figures", not judged).
 #
-# Usage: bash scripts/classroom-test.sh [PYTEST_ARGS...]
+# Usage: bash scripts/test/classroom-test.sh [PYTEST_ARGS...]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-bash scripts/py-env.sh
+bash scripts/setup/py-env.sh
 exec "$root/.venv/bin/python" -m pytest -p no:cacheprovider -s tests/classroom "$@"

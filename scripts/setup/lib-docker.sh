@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared helpers for scripts/docker-*.sh and scripts/pip-mirror.sh.
+# Shared helpers for scripts/setup/docker-*.sh and scripts/setup/pip-mirror.sh.
 # Source it: . "$(dirname "${BASH_SOURCE[0]}")/lib-docker.sh"
 
 # log LINE... : progress to stderr, prefixed with the calling script's name.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# week-local/postgres-standin entrypoint (scripts/docker-bases.sh): a stand-in for the official
+# week-local/postgres-standin entrypoint (scripts/setup/docker-bases.sh): a stand-in for the official
 # postgres image's docker-entrypoint.sh, for tests. Same contract for what the stack uses.
 set -Eeuo pipefail
 export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
