@@ -96,7 +96,7 @@ describe("the class's targets", () => {
 
   test("each TP looks where the classroom stack puts the student: behind the proxy, in <course>-<id>-<service>, or the roster's api_url", () => {
     const config = parseWeekConfig({ classroom: { roster: "roster.csv", course: "m2", services: ["sandbox", "database", "api", "streamlit"], proxy: { hostPort: 9443, serverName: "lab.example.org" } } });
-    expect(targetOfStudent("TP1", student, config, "tok")).toEqual({ student: "ada", sandboxUrl: "https://lab.example.org:9443/ada/", token: "tok", sandboxContainer: "m2-ada-sandbox" });
+    expect(targetOfStudent("TP1", student, config, "tok")).toEqual({ student: "ada", sandboxUrl: "https://lab.example.org:9443/ada/jupyter/", token: "tok", sandboxContainer: "m2-ada-sandbox" });
     expect(targetOfStudent("TP2", student, config)).toEqual({ student: "ada", streamlitUrl: "https://lab.example.org:9443/ada/app/" });
     expect(targetOfStudent("TP3", student, config)).toEqual({ student: "ada", apiUrl: "https://lab.example.org:9443/ada/api/" });
     expect(targetOfStudent("TP4", student, config)).toEqual({ student: "ada", apiUrl: "https://ada-week.herokuapp.com" });

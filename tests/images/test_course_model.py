@@ -50,6 +50,8 @@ def course_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = work / "week.config.json"
     model = {
         "data": str(data),
+        # the course's file lives beside the project, not in it: name its folder as allowed
+        "dataRoots": [str(data.parent)],
         "textColumn": "tweet",
         "labelColumn": "class",
         "labelNames": {"0": "hate_speech", "1": "offensive_language", "2": "neither"},

@@ -7,6 +7,7 @@
  *   npm run classroom -- check TP1 --url http://127.0.0.1:8000 --container week-sandbox   (token in JUPYTER_TOKEN)
  *   npm run classroom -- check TP4 --format html --out tp4.html                  (the roster's api_url)
  */
+import { jupyterBaseUrl } from "../../../constructs/classroom/nginx-conf";
 import * as fs from "fs";
 import * as path from "path";
 import { Command, Option } from "commander";
@@ -56,17 +57,18 @@ export function targetFromFlags(tp: string, flags: Pick<CheckFlags, "url" | "con
 }
 
 /**
- * A student's target in the class: the classroom stack behind its proxy (`/<id>/`, `/<id>/api/`,
- * `/<id>/app/`) and its containers (`<course>-<id>-<service>`), or the roster's api_url for the
+ * A student's target in the class: the classroom stack behind its proxy (Jupyter at its base URL
+ * `/<id>/jupyter/`, `/<id>/api/`, `/<id>/app/`) and its containers (`<course>-<id>-<service>`), or the roster's api_url for the
  * deployed API (TP4, and TP3 when the class has no api service).
  */
 export function targetOfStudent(tp: string, student: Student, config: WeekConfig, token?: string): CheckTarget {
   const c = config.classroom;
-  const proxy = `https://${c.proxy.serverName}:${c.proxy.hostPort}/${student.id}`;
+  const origin = `https://${c.proxy.serverName}:${c.proxy.hostPort}`;
+  const proxy = `${origin}/${student.id}`;
   const container = (service: string) => `${studentPrefix(c.course, student.id)}-${service}`;
   switch (tp) {
     case "TP1":
-      return { student: student.id, sandboxUrl: `${proxy}/`, token, sandboxContainer: container("sandbox") };
+      return { student: student.id, sandboxUrl: `${origin}${jupyterBaseUrl(student.id)}`, token, sandboxContainer: container("sandbox") };
     case "TP2":
       return { student: student.id, streamlitUrl: c.services.includes("streamlit") ? `${proxy}/app/` : undefined };
     case "TP3":
