@@ -46,7 +46,15 @@ def build_nginx_standin(say: Callable[[str], None]) -> None:
         raise ImageTestError(f"{DEBIAN_STANDIN} is missing: run scripts/setup/docker-bases.sh")
     say(f"building {NGINX_STANDIN} (Debian's nginx, scripts/setup/nginx-standin) ...")
     run(
-        ["docker", "build", "--network", "host", "-t", NGINX_STANDIN, "scripts/setup/nginx-standin"],
+        [
+            "docker",
+            "build",
+            "--network",
+            "host",
+            "-t",
+            NGINX_STANDIN,
+            "scripts/setup/nginx-standin",
+        ],
         timeout=600,
         cwd=ROOT,
     )

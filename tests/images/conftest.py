@@ -10,8 +10,8 @@ Environment (all optional; scripts/test/image-test.sh sets the first three):
   IMAGE_TEST_SYNTH_DIR      a cdktf output folder already synthesised (else: npm run synth here)
   IMAGE_TEST_PIP_INDEX_URL  the package index of the builds (default: the wheels the locks name,
                             downloaded by the host and served on loopback by
-                            scripts/setup/pip-mirror.sh start; `none`: the builds reach PyPI or their
-                            PIP_INDEX_URL themselves)
+                            scripts/setup/pip-mirror.sh start; `none`: the builds reach PyPI or
+                            their PIP_INDEX_URL themselves)
   IMAGE_TEST_RUN_ID         names and labels of this run's containers, network and volumes
   IMAGE_TEST_REBUILD=1      build with --no-cache even when an image with the tag exists
   IMAGE_TEST_BUILD_JOBS     builds at a time (default 2)
@@ -211,7 +211,9 @@ def pip_index_url() -> str:
     if given:
         return given
     # the first time, it downloads every wheel the locks name: minutes
-    out = run(["bash", str(ROOT / "scripts" / "setup" / "pip-mirror.sh"), "start"], timeout=1800).stdout
+    out = run(
+        ["bash", str(ROOT / "scripts" / "setup" / "pip-mirror.sh"), "start"], timeout=1800
+    ).stdout
     return out.strip().splitlines()[-1]
 
 

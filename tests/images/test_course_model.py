@@ -98,10 +98,14 @@ def test_synth_stages_the_data_and_the_fast_pipeline_into_the_api_context(
     data = course_csv()
     assert data is not None
     assert (course_context / "ml" / "data" / "week-training.csv").read_bytes() == data.read_bytes()
-    args = (course_context / "ml" / "train.args").read_text().split("\n")
-    assert args[:2] == ["--data", "ml/data/week-training.csv"]
-    assert "0=hate_speech,1=offensive_language,2=neither" in args
-    assert args[args.index("--algorithm") + 1] == "fast"
+    # one `--option=value` a line: no value is read as an option or an @file
+    text = (course_context / "ml" / "train.args").read_text()
+    lines = [line for line in text.split("\n") if line]
+    assert all(line.startswith("--") and "=" in line for line in lines), lines
+    args = dict(line.split("=", 1) for line in lines)
+    assert args["--data"] == "ml/data/week-training.csv"
+    assert args["--label-names"] == "0=hate_speech,1=offensive_language,2=neither"
+    assert args["--algorithm"] == "fast"
     # the sources keep the sample and no copy of the data
     assert not (ROOT / "lambdas-src" / "api" / "ml" / "data" / "week-training.csv").exists()
 
