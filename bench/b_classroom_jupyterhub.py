@@ -47,7 +47,7 @@ class Figures:
 
 
 def jupyterhub_pin(lock: Path) -> str:
-    found = re.search(r"^jupyterhub==(\S+)", lock.read_text(), re.M)
+    found = re.search(r"^jupyterhub==(\S+)", lock.read_text(), re.MULTILINE)
     if found is None:
         raise BenchError(f"{lock.relative_to(ROOT)} pins no jupyterhub")
     return found.group(1)
