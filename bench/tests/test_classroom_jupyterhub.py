@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ class _Config:
     """traitlets' Config as a configuration file sees it: sections made on first use (traitlets
     is the hub's, not the test venv's)."""
 
-    def __getattr__(self, name: str) -> _Config:
+    def __getattr__(self, name: str) -> Any:
         section = _Config()
         setattr(self, name, section)
         return section
