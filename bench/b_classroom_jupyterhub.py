@@ -353,6 +353,8 @@ def measure(
             except subprocess.TimeoutExpired:
                 hub.kill()
         cleanup(prefix)
+    if token in log_path.read_text(errors="replace"):
+        raise BenchError(f"the bench's admin token is in the hub's log {log_path}")
     return Figures(
         all_ready=max(ready.values()),
         first_ready=min(ready.values()),
