@@ -6,7 +6,9 @@ behind the proxy (their Jupyter's /<id>/jupyter/api/status with their token and 
 through the proxy), the first student ready, and the memory of one idle bundle (median and max,
 docker stats 30 s after the class is ready), which feeds `npm run classroom -- capacity`.
 
-The side-by-side JupyterHub + DockerSpawner run the issue asks for is not built: its row says so.
+Side by side in the same run, after ours is torn down: JupyterHub + DockerSpawner spawning the
+same sandbox image (jupyterhub added) for the same N users (bench/b_classroom_jupyterhub.py):
+its figures are the rows' baseline; BENCH_CLASSROOM_JUPYTERHUB=0 skips it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bench import b_classroom_jupyterhub as jhub
 from bench.common import ROOT, BenchError, Size, goal, log, result, skipped
 
 sys.path.append(str(ROOT / "tests" / "images"))
@@ -50,6 +53,29 @@ def _mib(text: str) -> float:
     return float(value) * scale.get(unit, 1)
 
 
+def memory_of(names: list[str]) -> dict[str, float]:
+    """Each container's memory in MiB (docker stats, one reading)."""
+    stats = subprocess.run(
+        [
+            "docker",
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}}\t{{.MemUsage}}",
+            *names,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    found: dict[str, float] = {}
+    for line in stats.splitlines():
+        name, usage = line.split("\t")
+        found[name] = _mib(usage.split("/")[0])
+    return found
+
+
 def run(size: Size, models: Any) -> list[dict[str, Any]]:
     if (
         subprocess.run(
@@ -69,12 +95,18 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             )
         ]
     if size.tiny:
+        version = jhub.hub_version()  # the hub's and the image's locks agree
         return [
             skipped(
                 "classroom",
                 "s",
                 "tiny size: this benchmark starts a class of containers (npm run bench -- classroom)",
-            )
+            ),
+            skipped(
+                "classroom-jupyterhub",
+                "s",
+                f"tiny size: the baseline (JupyterHub {version} + DockerSpawner) starts a class of containers too",
+            ),
         ]
     # tests/images: the image test's machinery (a folder of scripts, not a package)
     cs = importlib.import_module("classroom_support")
@@ -155,43 +187,69 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
         )
         time.sleep(30)
         names = [wc.raw["name"] for wc in k.containers.values()]
-        stats = subprocess.run(
-            [
-                "docker",
-                "stats",
-                "--no-stream",
-                "--format",
-                "{{.Name}}\t{{.MemUsage}}",
-                *names,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        ).stdout
         per_student: dict[str, float] = {}
-        for line in stats.splitlines():
-            name, usage = line.split("\t")
+        for name, mib in memory_of(names).items():
             sid = name.removeprefix(f"{course}-").split("-")[0]
             if sid in ids:
-                per_student[sid] = per_student.get(sid, 0.0) + _mib(usage.split("/")[0])
+                per_student[sid] = per_student.get(sid, 0.0) + mib
         bundles = sorted(per_student.values())
         med, top = statistics.median(bundles), max(bundles)
     finally:
         stop.set()
         cs.teardown(course)
         shutil.rmtree(ROOT / "state" / "classroom" / course, ignore_errors=True)
-    base = "JupyterHub + DockerSpawner (not run)"
+    theirs: jhub.Figures | None = None
+    baseline_row: list[dict[str, Any]] = []
+    if os.environ.get("BENCH_CLASSROOM_JUPYTERHUB", "1") == "0":
+        baseline_row = [
+            skipped("classroom-jupyterhub", "s", "BENCH_CLASSROOM_JUPYTERHUB=0")
+        ]
+    else:
+        sandbox = next(
+            wc for wc in k.containers.values() if wc.raw["name"].endswith("-sandbox")
+        )
+        try:
+            theirs = jhub.measure(
+                n=n,
+                sandbox_image=k.images[sandbox.image_resource],
+                mem_limit_mib=int(sandbox.raw["memory"]),
+                work=size.work,
+                say=log,
+                stats=memory_of,
+            )
+        except BenchError as exc:
+            baseline_row = [skipped("classroom-jupyterhub", "s", f"failed: {exc}")]
+    if theirs is None:
+        base = "JupyterHub + DockerSpawner (not run)"
+        their_all = their_first = their_mem = None
+        comparison: dict[str, Any] = {}
+    else:
+        base = f"JupyterHub {theirs.version} + DockerSpawner, a notebook per user"
+        their_all, their_first = theirs.all_ready, theirs.first_ready
+        users = sorted(theirs.memory_mib.values())
+        their_mem = statistics.median(users)
+        comparison = {
+            "note": (
+                f"ours/theirs to class-ready {all_ready / their_all:.2f}: ours gives each student "
+                "a sandbox, a database and an API, theirs a notebook only"
+            ),
+            "jupyterhub": {
+                "hub_ready_s": round(theirs.hub_ready, 1),
+                "image_build_s": round(theirs.image_seconds, 1),
+                "user_memory_max_mib": round(max(users), 1),
+            },
+        }
     return [
         result(
             f"classroom-{n}-all-ready",
             "s",
             base,
-            None,
+            their_all,
             all_ready,
             higher_is_better=False,
             runs=1,
             prepare_seconds=round(prepared, 1),
+            **comparison,
             **goal(
                 "every student ready behind the proxy in under 300 s", all_ready < 300
             ),
@@ -200,7 +258,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             f"classroom-{n}-first-ready",
             "s",
             base,
-            None,
+            their_first,
             first,
             higher_is_better=False,
             runs=1,
@@ -210,16 +268,19 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             "classroom-idle-bundle-memory",
             "MiB",
             base,
-            None,
+            their_mem,
             med,
             higher_is_better=False,
             runs=n,
             max=round(top, 1),
+            **(
+                {}
+                if theirs is None
+                else {
+                    "note": "ours: sandbox, database and API per student; theirs: the notebook container"
+                }
+            ),
             **goal("an idle bundle (sandbox, database, API) under 400 MiB", top < 400),
         ),
-        skipped(
-            "classroom-jupyterhub",
-            "s",
-            "not built in this session: JupyterHub + DockerSpawner spawning the sandbox image for the same class",
-        ),
+        *baseline_row,
     ]
