@@ -131,7 +131,7 @@ def edition(
         finally:
             builds.drain()
         images[name] = built.spec.tag
-        say(f"starter {name} image {built.how()}")
+        say(f"starter {name} image {built.how}")
     say(f"starter written and its images ready in {time.monotonic() - t0:.0f} s")
 
     ports: dict[str, int] = {}
