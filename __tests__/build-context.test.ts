@@ -260,7 +260,7 @@ describe("a build context refuses archives it does not list", () => {
 const workloads: Array<[string, string, () => string, WorkloadContext]> = [
   ["api", path.join(WORKLOADS, "api"), () => fs.readFileSync(path.join(WORKLOADS, "api", "Dockerfile"), "utf8"), API_CONTEXT],
   ["streamlit", path.join(WORKLOADS, "streamlit"), () => fs.readFileSync(path.join(WORKLOADS, "streamlit", "Dockerfile"), "utf8"), STREAMLIT_CONTEXT],
-  ["sandbox", path.join(WORKLOADS, "sandbox"), () => renderSandboxDockerfile({ gitUserName: "Ada", gitUserEmail: "ada@example.org", deepLearningKernel: true }), SANDBOX_CONTEXT],
+  ["sandbox", path.join(WORKLOADS, "sandbox"), () => renderSandboxDockerfile({ gitUserName: "Ada", gitUserEmail: "ada@example.org" }), SANDBOX_CONTEXT],
 ];
 
 describe("each workload's allow-list is what its Dockerfile copies", () => {

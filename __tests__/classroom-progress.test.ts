@@ -5,7 +5,9 @@ import { maskSecrets } from "../tools/classroom/git-mirror";
 import { evaluate, progress, slotsOf, snapshot, toCsv, toHtml, toTable } from "../tools/classroom/progress";
 import { readSnapshots } from "../tools/classroom/snapshots";
 import { zonedInstant } from "../tools/classroom/zoned-time";
+import { execFileSync } from "child_process";
 import { addCommit, makeRepo } from "./support/classroom-repos";
+import { bareCopies, serveGitOverHttp } from "./support/git-http-server";
 
 const PARIS = { timezone: "Europe/Paris", deadlines: ["11:30", "16:30"] };
 let tmp: string;
@@ -101,6 +103,30 @@ describe("progress over real repositories", () => {
     expect((await progress(students, PARIS, options)).students[0].cells.map((c) => c.status)).toEqual(["pushed", "missing"]);
     addCommit(dir, "2026-11-02T14:00:00Z");
     expect((await progress(students, PARIS, options)).students[0].cells.map((c) => c.status)).toEqual(["pushed", "pushed"]);
+  });
+
+  test("reads repositories over git's HTTP protocol (clone, then fetch) on loopback", async () => {
+    const ada = makeRepo(path.join(tmp, "work", "ada"), ["2026-11-02T09:00:00Z"]);
+    const bob = makeRepo(path.join(tmp, "work", "bob"), ["2026-11-02T15:00:00Z"]);
+    const served = path.join(tmp, "served");
+    bareCopies(["ada", "bob"].map((id) => ({ id, repositoryUrl: path.join(tmp, "work", id) })), served);
+    const server = await serveGitOverHttp(served);
+    try {
+      const students = ["ada", "bob"].map((id) => ({ id, repositoryUrl: `${server.url}/${id}.git` }));
+      const cacheDir = path.join(tmp, "cache");
+      const options = { since: "2026-11-02", until: "2026-11-02", cacheDir, baseDir: tmp, now: new Date("2026-11-03T00:00:00Z") };
+      const cells = async () => (await progress(students, PARIS, options)).students.map((s) => [s.student, s.error ?? s.cells.map((c) => `${c.status} ${c.commit?.slice(0, 7) ?? ""}`)]);
+      expect(await cells()).toEqual([
+        ["ada", [`pushed ${ada[0].slice(0, 7)}`, "missing "]],
+        ["bob", ["missing ", `pushed ${bob[0].slice(0, 7)}`]],
+      ]);
+      expect(execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: path.join(cacheDir, "ada.git"), encoding: "utf8" }).trim()).toBe(`${server.url}/ada.git`);
+      const late = addCommit(path.join(tmp, "work", "ada"), "2026-11-02T14:00:00Z");
+      execFileSync("git", ["push", "--quiet", path.join(served, "ada.git"), "HEAD"], { cwd: path.join(tmp, "work", "ada"), env: { PATH: process.env.PATH, HOME: tmp } });
+      expect((await cells())[0]).toEqual(["ada", [`pushed ${ada[0].slice(0, 7)}`, `pushed ${late.slice(0, 7)}`]]);
+    } finally {
+      await server.close();
+    }
   });
 
   test("snapshots win over a back-dated commit, and say so", async () => {

@@ -57,7 +57,7 @@ describe("docker-compose.yml against the Compose Specification", () => {
   it("accepts the rendering of a configuration that changes every local part", () => {
     const document = rendered({
       network: { name: "week-b", publishOnAllInterfaces: true },
-      sandbox: { extraPorts: [{ containerPort: 8501, hostPort: 8502 }], deepLearningKernel: true },
+      sandbox: { extraPorts: [{ containerPort: 8501, hostPort: 8502 }] },
       streamlit: { enabled: false },
       api: { hostPort: 9080, memoryMiB: 1024 },
     });

@@ -75,6 +75,20 @@ describe("week configuration", () => {
     expect(problems.join("\n")).toContain(expected);
   });
 
+  it("tells a configuration that still sets the removed deep-learning kernel why, in one line per field", () => {
+    const problems = problemsOf({ sandbox: { deepLearningKernel: true, tensorflowVersion: "2.13.1" } });
+    expect(problems).toEqual([
+      "sandbox.deepLearningKernel was removed: no Python 3.8 can be installed in the sandbox image (docs/course.md, TP1 bonus, adds the kernel by hand)",
+      "sandbox.tensorflowVersion was removed with sandbox.deepLearningKernel (docs/course.md, TP1 bonus)",
+    ]);
+  });
+
+  it("does not take a removed setting's name at another level for the removed setting", () => {
+    expect(problemsOf({ api: { deepLearningKernel: true } })).toEqual([
+      "api.deepLearningKernel is not a known setting (check its spelling against week.config.schema.json)",
+    ]);
+  });
+
   it("reports every bad field at once, not only the first", () => {
     const problems = problemsOf({ sandbox: { hostPort: -1, gitUserEmail: "x" }, heroku: { appName: "X" } });
     expect(problems).toHaveLength(3);

@@ -200,14 +200,6 @@ describe("LocalStack sandbox image", () => {
     expect(dockerfile).not.toContain("deep-learning");
   });
 
-  it("adds the deep-learning kernel behind its flag, with the configured versions", () => {
-    const { stack } = synthLocal({ sandbox: { deepLearningKernel: true, tensorflowVersion: "2.12.0" } });
-    const dockerfile = (stack.node.findChild("sandbox").node.findChild("image") as unknown as { dockerfile: string }).dockerfile;
-    expect(dockerfile).toContain("uv venv --python 3.8 /opt/deep-learning");
-    expect(dockerfile).toContain("tensorflow==2.12.0 scikit-learn==1.3.2");
-    expect(dockerfile).toContain("ipykernel install --prefix /opt/venv --name deep-learning");
-  });
-
   it("escapes quotes and dollars in the git identity", () => {
     const { stack } = synthLocal({ sandbox: { gitUserName: 'Ada "$HOME" Lovelace' } });
     const dockerfile = (stack.node.findChild("sandbox").node.findChild("image") as unknown as { dockerfile: string }).dockerfile;

@@ -41,11 +41,22 @@ function showKey(key: PropertyKey): string {
   return /^[A-Za-z0-9_$-]{1,64}$/.test(text) ? text : show(text);
 }
 
+/** Settings that existed once, with why they went: a configuration that still sets one is told so. */
+const REMOVED_SETTINGS: Record<string, string> = {
+  "sandbox.deepLearningKernel":
+    "was removed: no Python 3.8 can be installed in the sandbox image (docs/course.md, TP1 bonus, adds the kernel by hand)",
+  "sandbox.deepLearningPythonVersion": "was removed with sandbox.deepLearningKernel (docs/course.md, TP1 bonus)",
+  "sandbox.tensorflowVersion": "was removed with sandbox.deepLearningKernel (docs/course.md, TP1 bonus)",
+  "sandbox.scikitLearnVersion": "was removed with sandbox.deepLearningKernel (docs/course.md, TP1 bonus)",
+};
+
 function describeIssue(issue: z.core.$ZodIssue): string[] {
   const field = issue.path.map(showKey).join(".");
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const where = field === "" ? showKey(key) : `${field}.${showKey(key)}`;
+      const removed = Object.hasOwn(REMOVED_SETTINGS, where) ? REMOVED_SETTINGS[where] : undefined;
+      if (removed !== undefined) return `${where} ${removed}`;
       return `${where} is not a known setting (check its spelling against week.config.schema.json)`;
     });
   }

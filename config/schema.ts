@@ -65,12 +65,6 @@ const sqlName = (fallback: string) =>
     })
     .default(fallback);
 
-const versionPin = (fallback: string) =>
-  z
-    .string({ error: "must be an exact version such as 2.13.1" })
-    .regex(/^\d+(\.\d+){1,2}$/, { error: "must be an exact version such as 2.13.1" })
-    .default(fallback);
-
 /** A git remote the sandbox can clone; credentials never go in the URL, and errors show it masked. */
 const gitRepositoryUrl = z
   .string({ error: "must be an https://, ssh://, git@host:path or file:// URL" })
@@ -152,13 +146,6 @@ export const sandboxSchema = z
       .describe(
         "More sandbox ports published on the host (127.0.0.1 unless network.publishOnAllInterfaces), for the apps students run in the sandbox, e.g. [{\"containerPort\": 8501, \"hostPort\": 8502}]. @default []",
       ),
-    deepLearningKernel: z
-      .boolean({ error: "must be true or false" })
-      .default(false)
-      .describe("TP1 bonus: a Python 3.8 virtual environment with TensorFlow and scikit-learn, registered as an ipykernel. @default false"),
-    deepLearningPythonVersion: versionPin("3.8").describe("Python of the deep-learning kernel. @default 3.8"),
-    tensorflowVersion: versionPin("2.13.1").describe("TensorFlow in the deep-learning kernel (2.13.1 is the last for Python 3.8). @default 2.13.1"),
-    scikitLearnVersion: versionPin("1.3.2").describe("scikit-learn in the deep-learning kernel (1.3.2 is the last for Python 3.8). @default 1.3.2"),
   })
   .prefault({});
 

@@ -28,18 +28,6 @@ export interface SandboxImageProps {
    */
   readonly gitRepositoryUrl?: string;
   /**
-   * TP1 bonus: a Python 3.8 virtual environment with TensorFlow and scikit-learn,
-   * registered as a Jupyter kernel.
-   * @default WEEK_DEFAULTS.sandbox.deepLearningKernel
-   */
-  readonly deepLearningKernel?: boolean;
-  /** @default WEEK_DEFAULTS.sandbox.deepLearningPythonVersion */
-  readonly deepLearningPythonVersion?: string;
-  /** @default WEEK_DEFAULTS.sandbox.tensorflowVersion */
-  readonly tensorflowVersion?: string;
-  /** @default WEEK_DEFAULTS.sandbox.scikitLearnVersion */
-  readonly scikitLearnVersion?: string;
-  /**
    * Folder holding requirements.lock, entrypoint.sh and jupyter_server_config.py.
    * @default lambdas-src/sandbox
    */
@@ -54,8 +42,6 @@ export const SANDBOX_PORT = 8000;
  */
 export const SANDBOX_UID = 1001;
 export const SANDBOX_VENV = "/opt/venv";
-const UV_VERSION = "0.9.5";
-const DL_KERNEL_IPYKERNEL = "6.29.5";
 
 /** Quotes a value for a Dockerfile ENV line. */
 function envValue(value: string): string {
@@ -100,20 +86,6 @@ export function renderSandboxDockerfile(props: SandboxImageProps): string {
     " && rm /tmp/requirements.lock",
     "USER root",
   ];
-  if (props.deepLearningKernel ?? WEEK_DEFAULTS.sandbox.deepLearningKernel) {
-    const py = props.deepLearningPythonVersion ?? WEEK_DEFAULTS.sandbox.deepLearningPythonVersion;
-    lines.push(
-      "",
-      `# TP1 bonus: Python ${py} with TensorFlow and scikit-learn, as the "deep-learning" ipykernel.`,
-      "ENV UV_PYTHON_INSTALL_DIR=/opt/uv-python",
-      `RUN pip install --no-cache-dir uv==${UV_VERSION} \\`,
-      ` && uv python install ${py} \\`,
-      ` && uv venv --python ${py} /opt/deep-learning \\`,
-      ` && uv pip install --no-cache --python /opt/deep-learning/bin/python tensorflow==${props.tensorflowVersion ?? WEEK_DEFAULTS.sandbox.tensorflowVersion} scikit-learn==${props.scikitLearnVersion ?? WEEK_DEFAULTS.sandbox.scikitLearnVersion} ipykernel==${DL_KERNEL_IPYKERNEL} \\`,
-      ` && /opt/deep-learning/bin/python -m ipykernel install --prefix ${SANDBOX_VENV} --name deep-learning --display-name "Python ${py} (deep learning)" \\`,
-      " && pip uninstall -y uv",
-    );
-  }
   lines.push(
     "",
     "COPY entrypoint.sh jupyter_server_config.py /tmp/sandbox/",

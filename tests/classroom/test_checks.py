@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -184,6 +185,43 @@ def starter_api(starter: Path, api_servers: ApiServers) -> Iterator[ApiServer]:
     app/ (the routes with TODOs), the teacher's database."""
     with api_servers.running("starter", starter / "lambdas-src" / "api") as server:
         yield server
+
+
+def test_the_starters_algo_trains_a_labelled_baseline_the_api_loads(
+    starter: Path, run_dir: Path
+) -> None:
+    """The edition's ml/algo.py, run as its image's build runs it, dumps a model the API loads:
+    a DummyClassifier that answers the most frequent class whatever the text, named a baseline."""
+    api = starter / "lambdas-src" / "api"
+    model = run_dir / "starter-model" / "model.joblib"
+    train = subprocess.run(
+        [sys.executable, "-m", "ml.algo", "@ml/train.args", "--out", str(model)],
+        cwd=api,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert train.returncode == 0, train.stderr
+    assert "BASELINE (DummyClassifier, most frequent class)" in train.stderr
+    assert "TODO TP2" in train.stderr
+    probe = (
+        "import sys; from ml.model import load_model; c = load_model(sys.argv[1]);"
+        " print(c.metadata['algorithm'], len(c.classes),"
+        " len({p.label for p in c.predict(['I love it', 'I hate it', 'the bus is late'])}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe, str(model)],
+        cwd=api,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    algorithm, classes, answers = loaded.stdout.split()
+    assert (algorithm, answers) == ("baseline", "1")  # one class, whatever the text
+    assert int(classes) >= 2
 
 
 def test_tp3_fails_on_the_starter_exactly_at_the_prediction_route(starter_api: ApiServer) -> None:
