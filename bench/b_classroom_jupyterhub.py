@@ -148,7 +148,10 @@ def build_image(
         )
         return tag, 0.0
     mirror = (
-        _run(["bash", str(ROOT / "scripts" / "pip-mirror.sh"), "start"], timeout=1800)
+        _run(
+            ["bash", str(ROOT / "scripts" / "setup" / "pip-mirror.sh"), "start"],
+            timeout=1800,
+        )
         .strip()
         .splitlines()[-1]
     )

@@ -7,7 +7,7 @@ route after hello and health pass, TP5 fails at the table.
 
 What the run changes, as test_compose.py does: images (an override gives each service the image
 built here), host ports (free loopback ports), labels (a killed run is cleaned up by
-scripts/image-test.sh). Skipped, saying so, without docker-compose.
+scripts/test/image-test.sh). Skipped, saying so, without docker-compose.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def edition(
     if shutil.which("docker-compose") is None:
         pytest.skip("docker-compose is not installed (.ci/run installs Debian's package)")
     if run(["docker", "image", "inspect", POSTGRES_STANDIN], timeout=60, check=False).returncode:
-        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/docker-bases.sh")
+        raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/setup/docker-bases.sh")
     out = tmp_path_factory.mktemp("starter") / "edition"
     t0 = time.monotonic()
     written = classroom("starter", "--out", str(out))
