@@ -16,12 +16,17 @@ function inputs(dir = PROJECT_ROOT): string[] {
 /** PEP 503 name. */
 const canonical = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
 
-/** Name -> version of the direct pins of an .in file, following its `-r` includes. */
+/** Name -> version of the direct pins of an .in file, following its `-r` includes; a `-c` constraint file (another lock) pins nothing itself. */
 function directPins(file: string): Map<string, string> {
   const pins = new Map<string, string>();
   for (const raw of fs.readFileSync(file, "utf8").split("\n")) {
     const line = raw.replace(/#.*/, "").trim();
     if (line === "") continue;
+    const constraint = /^-c\s+(\S+)$/.exec(line);
+    if (constraint) {
+      expect(fs.existsSync(path.resolve(path.dirname(file), constraint[1]))).toBe(true);
+      continue;
+    }
     const include = /^-r\s+(\S+)$/.exec(line);
     if (include) {
       for (const [name, version] of directPins(path.resolve(path.dirname(file), include[1]))) pins.set(name, version);
