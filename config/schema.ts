@@ -440,12 +440,10 @@ export const classroomProxySchema = z
   })
   .prefault({});
 
+/** A DNS label (RFC 1123), as Kubernetes names namespaces, ingress classes and Secrets. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_LABEL_TEXT = "must be a DNS label: 1-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit";
-const dnsLabel = (fallback: string) =>
-  z
-    .string({ error: DNS_LABEL_TEXT })
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: DNS_LABEL_TEXT })
-    .default(fallback);
+const dnsLabel = () => z.string({ error: DNS_LABEL_TEXT }).regex(DNS_LABEL, { error: DNS_LABEL_TEXT });
 
 /** The class on a Kubernetes cluster (`classroom-k8s`): what the cluster's side needs. */
 export const classroomKubernetesSchema = z.strictObject({
@@ -464,14 +462,12 @@ export const classroomKubernetesSchema = z.strictObject({
   context: safeText(z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must be a kubeconfig context name" }))
     .optional()
     .describe("The kubeconfig context. @default - the current context"),
-  ingressClassName: dnsLabel("nginx").describe("The ingress class of the cluster's controller. @default nginx"),
-  ingressControllerNamespace: dnsLabel("ingress-nginx").describe("Namespace of the ingress controller, which each student's network policy lets in. @default ingress-nginx"),
+  ingressClassName: dnsLabel().default("nginx").describe("The ingress class of the cluster's controller. @default nginx"),
+  ingressControllerNamespace: dnsLabel().default("ingress-nginx").describe("Namespace of the ingress controller, which each student's network policy lets in. @default ingress-nginx"),
   host: safeText(z.string({ error: "must be a host name" }).regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: "must be a host name" }))
     .optional()
     .describe("Host name of the class's Ingress rules. @default - any host"),
-  tlsSecret: z
-    .string({ error: DNS_LABEL_TEXT })
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: DNS_LABEL_TEXT })
+  tlsSecret: dnsLabel()
     .optional()
     .describe(
       "TLS Secret (kubernetes.io/tls) of host, which must exist in each student's namespace. @default - TLS for host with the ingress controller's default certificate",

@@ -31,6 +31,7 @@ import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
+import { DNS_LABEL } from "../../config/schema";
 import type { LocalService, RuntimeValue, ServiceEnv } from "../local/local-service";
 
 /** The Kubernetes version whose OpenAPI schemas validate every object (kubernetes-models 4.5.1). */
@@ -112,7 +113,6 @@ export interface StudentBundleProps {
   readonly ingressControllerNamespace: string;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Private ranges the sandbox's internet egress leaves out (the cluster's pods and nodes live there). */
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
 

@@ -64,7 +64,6 @@ def classroom(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
 @pytest.fixture(scope="session")
 def run_dir() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="classroom-test."))
-    folder.chmod(0o711)  # the postgres user must reach its cluster folder inside
     try:
         yield folder
     finally:
