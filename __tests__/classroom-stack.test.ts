@@ -9,7 +9,8 @@ import { Testing } from "cdktf";
 import { parseRoster, type Roster } from "../config/roster";
 import type { WeekConfigInput } from "../config/schema";
 import { renderNginxConf } from "../constructs/classroom/nginx-conf";
-import { memoryShares } from "../constructs/classroom/student-bundle";
+import { CLASS_PROBES, memoryShares } from "../constructs/classroom/student-bundle";
+import { LocalStack } from "../stacks/local-stack";
 import { PolicyPack, WEEK_RULES } from "../policies";
 import { ClassroomStack } from "../stacks/classroom-stack";
 import { ensureStudentSecrets, readStudentSecrets } from "../tools/classroom/secrets";
@@ -68,6 +69,22 @@ describe("ClassroomStack", () => {
         if (r.name !== "m2-proxy") expect(String(r.name)).toContain(`m2-${labels.student}`);
       }
     }
+  });
+
+  test("probes every student's container every 30 s and waits for none (the single-student stack keeps its own)", () => {
+    const students = Object.values(containers).filter((c) => c.name !== "m2-proxy");
+    expect(students).toHaveLength(6);
+    for (const c of students) {
+      expect(c.healthcheck).toMatchObject({ interval: CLASS_PROBES.interval });
+      expect(c.wait).toBe(false);
+    }
+    const single = resourcesOf(JSON.parse(Testing.synth(new LocalStack(testApp(), "local", weekConfig()))), "docker_container");
+    const byName = Object.fromEntries(Object.values(single).map((c) => [c.name, c]));
+    expect(byName["week-database"]).toMatchObject({ wait: true, healthcheck: { interval: "5s" } });
+    expect(byName["week-api"]).toMatchObject({ wait: true, healthcheck: { interval: "10s" } });
+    // the Kubernetes rendering reads the services' own healthchecks
+    const api = stack.bundles[0].services.find((s) => s.name === "api");
+    expect(api).toMatchObject({ healthcheck: { interval: "10s" }, waitUntilHealthy: true });
   });
 
   test("limits memory and CPU of every container; the bundle's memory is shared out", () => {

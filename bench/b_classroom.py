@@ -2,8 +2,9 @@
 the synthesised classroom stack, behind its TLS proxy, with the machinery of the roster-of-3
 image test (tests/images/classroom_support.py). Images already built (the image tests' tags;
 skipped otherwise). Figures: seconds from the first container created to every student ready
-behind the proxy (their Jupyter's /<id>/jupyter/api/status with their token and their API's /health, both
-through the proxy), the first student ready, and the memory of one idle bundle (median and max,
+behind the proxy (their Jupyter's /<id>/jupyter/api/status with their token, and their API's /health
+saying `ok`, which it says once the student's database answers; both through the proxy), the first
+student ready, and the memory of one idle bundle (median and max,
 docker stats 30 s after the class is ready), which feeds `npm run classroom -- capacity`.
 
 Side by side in the same run, after ours is torn down: JupyterHub + DockerSpawner spawning the
@@ -149,7 +150,11 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
                             headers={"Authorization": f"token {token}"},
                         )
                         api = client.get(f"https://127.0.0.1:{port}/{sid}/api/health")
-                        if jupyter.status_code == 200 and api.status_code == 200:
+                        if (
+                            jupyter.status_code == 200
+                            and api.status_code == 200
+                            and api.json().get("status") == "ok"
+                        ):
                             ready[sid] = time.monotonic() - t0
                     except httpx.HTTPError:
                         pass

@@ -7,6 +7,7 @@ import type { PostgresService } from "./postgres-service";
 import type { PrivateNetwork } from "./private-network";
 import type { WorkloadImage, WorkloadImageProps } from "../shared/workload-image";
 import { WorkloadService } from "./workload-service";
+import type { ProbeSchedule } from "./local-service";
 import { WEEK_DEFAULTS } from "../../config/defaults";
 
 export interface ApiServiceProps {
@@ -23,6 +24,8 @@ export interface ApiServiceProps {
   readonly image?: WorkloadImage;
   /** CPU limit (docker --cpus). @default - none */
   readonly cpus?: number;
+  /** @default - the workload's: every 10 s, and `terraform apply` waits for it */
+  readonly probes?: ProbeSchedule;
 }
 
 /** The API's build: its folder and, when a model is configured, the training files. */
@@ -58,6 +61,7 @@ export class ApiService extends Construct {
       contextFiles: build.files,
       image: props.image,
       cpus: props.cpus,
+      probes: props.probes,
     });
     this.url = this.workload.service.hostUrl;
     this.docsUrl = `${this.url}/docs`;

@@ -159,6 +159,17 @@ export interface LocalService {
   readonly waitUntilHealthy?: boolean;
 }
 
+/**
+ * When Docker probes a service and whether `terraform apply` waits for it: a choice of the Docker
+ * rendering, not of the service (Compose and Kubernetes keep the service's own healthcheck).
+ */
+export interface ProbeSchedule {
+  /** Time between two probes, as Docker writes it (`30s`); the first probe runs one interval after the start. */
+  readonly interval: string;
+  /** `terraform apply` counts the container as created once it is healthy (the provider's `wait`). */
+  readonly waitUntilHealthy: boolean;
+}
+
 /** An environment value as a Terraform string (expressions inlined). */
 export function terraformEnvValue(env: ServiceEnv): string {
   const text = env.parts

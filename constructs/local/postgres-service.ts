@@ -7,7 +7,7 @@ import { Image } from "@cdktf/provider-docker/lib/image";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { WORKLOADS, fromStackDir } from "../paths";
-import { terraformEnvValue, type RuntimeValue, type ServiceEnv } from "./local-service";
+import { terraformEnvValue, type ProbeSchedule, type RuntimeValue, type ServiceEnv } from "./local-service";
 import { labelBlocks, type PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 import { readDatabaseEnv } from "./database-env";
@@ -49,6 +49,8 @@ export interface PostgresServiceProps {
    * @default - every .sql file in lambdas-src/database/initdb
    */
   readonly initScripts?: string[];
+  /** @default - its healthcheck, every 5 s, and `terraform apply` waits for it */
+  readonly probes?: ProbeSchedule;
 }
 
 /** The data volume's name on the default network (see PrivateNetwork.volumeName). */
@@ -176,6 +178,7 @@ export class PostgresService extends Construct {
         startPeriod: "10s",
       },
       waitUntilHealthy: true,
+      probes: props.probes,
     });
 
     const container = this.service.container.name;

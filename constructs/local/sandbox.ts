@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { suppress } from "../../policies/suppress";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { GeneratedSecret } from "../shared/generated-secret";
-import { literalEnv, runtimeEnv, type ServiceBind, type ServiceEnv } from "./local-service";
+import { literalEnv, runtimeEnv, type ProbeSchedule, type ServiceBind, type ServiceEnv } from "./local-service";
 import { labelBlocks, type PrivateNetwork } from "./private-network";
 import { SANDBOX_PORT, SandboxImage, type SandboxImageProps } from "./sandbox-image";
 import { ServiceContainer } from "./service-container";
@@ -50,6 +50,8 @@ export interface SandboxProps extends SandboxImageProps {
    * @default true
    */
   readonly gitCredentials?: boolean;
+  /** @default - its healthcheck, every 15 s; `terraform apply` does not wait for it */
+  readonly probes?: ProbeSchedule;
   /**
    * Jupyter's base URL (`/alice/` behind the class's proxy).
    * @default /
@@ -132,6 +134,7 @@ export class Sandbox extends Construct {
         retries: 3,
         startPeriod: "30s",
       },
+      probes: props.probes,
     });
     this.url = `${this.service.hostUrl}${baseUrl}tree`;
   }

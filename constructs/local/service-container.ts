@@ -8,6 +8,7 @@ import {
   RESTART_POLICY,
   terraformEnv,
   type LocalService,
+  type ProbeSchedule,
   type ServiceEnv,
   type ServiceBind,
   type ServiceEnvFile,
@@ -48,6 +49,12 @@ export interface ServiceContainerProps {
   readonly waitUntilHealthy?: boolean;
   /** Services that must be healthy first. @default - none */
   readonly dependsOn?: readonly ServiceContainer[];
+  /**
+   * The Docker container's probe interval and wait, instead of the healthcheck's interval and
+   * `waitUntilHealthy` (a class probes less often: see StudentBundle).
+   * @default - the healthcheck's
+   */
+  readonly probes?: ProbeSchedule;
 }
 
 /**
@@ -102,7 +109,7 @@ export class ServiceContainer extends Construct {
       dependsOn: props.dependsOn?.map((d) => d.description.name),
       waitUntilHealthy: props.waitUntilHealthy,
     };
-    this.container = renderDockerContainer(this, props.network, this.description, props.dependsOn);
+    this.container = renderDockerContainer(this, props.network, this.description, props.dependsOn, props.probes);
     const suppressions = [];
     if (props.network.publishPorts && props.network.publishAddress !== "127.0.0.1") {
       const reason = "network.publishOnAllInterfaces is true in the configuration: the teacher opened the ports on purpose";
@@ -122,6 +129,7 @@ function renderDockerContainer(
   network: PrivateNetwork,
   service: LocalService,
   dependsOn: readonly ServiceContainer[] = [],
+  probes: ProbeSchedule = { interval: service.healthcheck.interval, waitUntilHealthy: service.waitUntilHealthy ?? false },
 ): Container {
   const env = terraformEnv(service);
   const h = service.healthcheck;
@@ -134,7 +142,7 @@ function renderDockerContainer(
     cpus: service.cpus === undefined ? undefined : String(service.cpus),
     labels: service.labels === undefined ? undefined : labelBlocks(service.labels),
     env: env.length > 0 ? env : undefined,
-    healthcheck: { test: [...h.test], interval: h.interval, timeout: h.timeout, retries: h.retries, startPeriod: h.startPeriod },
+    healthcheck: { test: [...h.test], interval: probes.interval, timeout: h.timeout, retries: h.retries, startPeriod: h.startPeriod },
     logDriver: LOG_DRIVER,
     logOpts: { ...LOG_OPTIONS },
     networksAdvanced: [{ name: network.network.name, aliases: [service.name] }],
@@ -147,7 +155,7 @@ function renderDockerContainer(
             ...(service.binds ?? []).map((b) => ({ hostPath: b.source, containerPath: b.target, readOnly: true })),
           ],
     upload: service.files?.map((f) => ({ file: f.target, content: readCheckedFile(scope.node.path, f.source).toString("utf8") })),
-    wait: service.waitUntilHealthy ?? false,
+    wait: probes.waitUntilHealthy,
     waitTimeout: 120,
     dependsOn: dependsOn.length > 0 ? dependsOn.map((d) => d.container) : undefined,
   });

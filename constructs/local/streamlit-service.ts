@@ -2,7 +2,7 @@ import * as path from "path";
 import { Construct } from "constructs";
 import { WORKLOADS } from "../paths";
 import { STREAMLIT_CONTEXT } from "../shared/workload-contexts";
-import { literalEnv } from "./local-service";
+import { literalEnv, type ProbeSchedule } from "./local-service";
 import type { ApiService } from "./api-service";
 import type { PrivateNetwork } from "./private-network";
 import type { WorkloadImage } from "../shared/workload-image";
@@ -26,6 +26,8 @@ export interface StreamlitServiceProps {
    * @default - served at /
    */
   readonly baseUrlPath?: string;
+  /** @default - the workload's: every 10 s, and `terraform apply` waits for it */
+  readonly probes?: ProbeSchedule;
 }
 
 export const STREAMLIT_PORT = 8501;
@@ -52,6 +54,7 @@ export class StreamlitService extends Construct {
       ],
       image: props.image,
       cpus: props.cpus,
+      probes: props.probes,
       dependsOn: [props.api.workload.service],
     });
     this.url = this.workload.service.hostUrl;

@@ -3,7 +3,7 @@ import type { Image } from "@cdktf/provider-docker/lib/image";
 import type { BuildContext } from "../shared/build-context";
 import { buildWorkloadImage, type WorkloadImage } from "../shared/workload-image";
 import type { WorkloadContext } from "../shared/workload-contexts";
-import { literalEnv, type ServiceEnv } from "./local-service";
+import { literalEnv, type ProbeSchedule, type ServiceEnv } from "./local-service";
 import type { PrivateNetwork } from "./private-network";
 import { ServiceContainer } from "./service-container";
 
@@ -33,6 +33,8 @@ export interface WorkloadServiceProps {
   readonly image?: WorkloadImage;
   /** CPU limit (docker --cpus). @default - none */
   readonly cpus?: number;
+  /** @default - its healthcheck, every 10 s, and `terraform apply` waits for it */
+  readonly probes?: ProbeSchedule;
 }
 
 /**
@@ -76,6 +78,7 @@ export class WorkloadService extends Construct {
       },
       waitUntilHealthy: true,
       dependsOn: props.dependsOn,
+      probes: props.probes,
     });
   }
 }

@@ -240,19 +240,37 @@ def prepare_class(
 
 
 def launch_class(k: Klass, parallelism: int = 10) -> None:
-    """Starts every container as `terraform apply` does: up to PARALLELISM at once (Terraform's
-    default), a container only once those it depends on are healthy."""
+    """Starts every container as `terraform apply` walks the stack: at most PARALLELISM
+    operations at once (Terraform's default), a container only once every container it
+    depends on is created, and a container with `wait` holding its slot until Docker reports it
+    healthy (the provider's create returns then). Among the containers ready to go, the stack's
+    order (Terraform's is its own; the bench reports what this one gives)."""
     networks = network_names(k.doc)
-    launched = {rid: threading.Event() for rid in k.containers}
+    waiting = {rid: set(wc.depends_on) for rid, wc in k.containers.items()}
+    dependents: dict[str, list[str]] = {rid: [] for rid in k.containers}
+    for rid, deps in waiting.items():
+        for dep in deps:
+            dependents[dep].append(rid)
+    lock = threading.Lock()
 
-    def one(rid: str, wc: WeekContainer) -> None:
-        for dep in wc.depends_on:
-            launched[dep].wait(HEALTHY_TIMEOUT_S)
-            wait_healthy(k.containers[dep].raw["name"], HEALTHY_TIMEOUT_S)
+    def one(rid: str) -> list[str]:
+        wc = k.containers[rid]
         launch(k, wc, networks)
-        launched[rid].set()
+        if wc.raw.get("wait"):
+            wait_healthy(wc.raw["name"], HEALTHY_TIMEOUT_S)
+        freed = []
+        with lock:
+            for other in dependents[rid]:
+                waiting[other].discard(rid)
+                if not waiting[other]:
+                    freed.append(other)
+        return freed
 
-    # dependencies first (load_containers' order), so a waiting task never holds back its own
     with concurrent.futures.ThreadPoolExecutor(max_workers=parallelism) as pool:
-        for future in [pool.submit(one, rid, wc) for rid, wc in k.containers.items()]:
-            future.result()
+        running = {pool.submit(one, rid) for rid, deps in waiting.items() if not deps}
+        while running:
+            done, running = concurrent.futures.wait(
+                running, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in done:
+                running |= {pool.submit(one, rid) for rid in future.result()}
