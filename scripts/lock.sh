@@ -19,6 +19,8 @@
 #                             Debian 12's python3)
 #   --generate-hashes         pip's --require-hashes refuses a file whose hash is not listed
 #   --custom-compile-command  the header of each lock names this script, the one way to redo it
+#   --excludes X.excludes     when requirements-X.excludes (or requirements.excludes) lies beside
+#                             the .in: packages left out of the resolution, each with its reason
 # A lock already there is the starting point (its versions are kept unless an .in pin changes
 # or UV_ARGS asks for an upgrade), so re-running is a no-op when nothing changed. Locks name no
 # index: whoever installs uses PyPI or their own mirror (PIP_INDEX_URL).
@@ -45,8 +47,10 @@ mapfile -t inputs < <(find "${paths[@]}" \
 read -r -a extra <<<"${UV_ARGS:-}"
 for input in "${inputs[@]}"; do
   lock="${input%.in}.lock"
-  echo "lock: $input -> $lock" >&2
+  excludes=()
+  if [[ -f "${input%.in}.excludes" ]]; then excludes=(--excludes "${input%.in}.excludes"); fi
+  echo "lock: $input -> $lock${excludes:+ (excluding what ${input%.in}.excludes lists)}" >&2
   "$uv" pip compile --quiet --universal --python-version 3.11 --generate-hashes \
     --custom-compile-command "bash scripts/lock.sh" --no-config \
-    "${extra[@]}" "$input" --output-file "$lock"
+    "${excludes[@]}" "${extra[@]}" "$input" --output-file "$lock"
 done
