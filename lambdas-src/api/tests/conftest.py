@@ -45,9 +45,10 @@ BACKENDS = ("sqlite", "postgresql")
 # ------------------------------------------------------------------------------ models
 
 
-def train_model(out: Path, *extra: str) -> Path:
-    """The sample data trained into `out` by `python -m ml.algo` with options `extra`."""
-    return models.train_model(out, *extra, data=SAMPLE_CSV, api_dir=API_ROOT)
+def train_model(out: Path, *extra: str, data: Path = SAMPLE_CSV) -> Path:
+    """`data` (default: the sample) trained into `out` by `python -m ml.algo` with options
+    `extra`."""
+    return models.train_model(out, *extra, data=data, api_dir=API_ROOT)
 
 
 @pytest.fixture(scope="session")
