@@ -14,6 +14,7 @@ its figures are the rows' baseline; BENCH_CLASSROOM_JUPYTERHUB=0 skips it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib
 import os
 import secrets
@@ -21,14 +22,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from typing import Any
 
 import httpx
 
 from bench import b_classroom_jupyterhub as jhub
-from bench.common import ROOT, BenchError, Size, goal, log, result, skipped
+from bench.common import ROOT, BenchError, Size, goal, log, result, skipped, watch_ready
 
 sys.path.append(str(ROOT / "tests" / "images"))
 
@@ -126,40 +126,6 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             )
         return name
 
-    ready: dict[str, float] = {}
-    stop = threading.Event()
-    t0 = 0.0
-
-    def poll(k: Any) -> None:
-        port = 0
-        while not stop.is_set() and len(ready) < n:
-            if port == 0:
-                try:
-                    port = host_port(f"{course}-proxy", 8443)
-                except Exception:  # noqa: BLE001 - not created yet
-                    time.sleep(1)
-                    continue
-            with httpx.Client(trust_env=False, timeout=5, verify=k.tls()) as client:
-                for sid in ids:
-                    if sid in ready:
-                        continue
-                    try:
-                        token = k.token(sid)
-                        jupyter = client.get(
-                            f"https://127.0.0.1:{port}/{sid}/jupyter/api/status",
-                            headers={"Authorization": f"token {token}"},
-                        )
-                        api = client.get(f"https://127.0.0.1:{port}/{sid}/api/health")
-                        if (
-                            jupyter.status_code == 200
-                            and api.status_code == 200
-                            and api.json().get("status") == "ok"
-                        ):
-                            ready[sid] = time.monotonic() - t0
-                    except httpx.HTTPError:
-                        pass
-            time.sleep(1)
-
     t_prepare = time.monotonic()
     k = cs.prepare_class(
         workdir=size.work,
@@ -176,11 +142,49 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
     )
     try:
         t0 = time.monotonic()
-        poller = threading.Thread(target=poll, args=(k,), daemon=True)
-        poller.start()
-        cs.launch_class(k)
-        poller.join(timeout=READY_TIMEOUT_S)
-        stop.set()
+        launch = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        launched = launch.submit(cs.launch_class, k)
+        client = httpx.Client(trust_env=False, timeout=5, verify=k.tls())
+        port = 0
+
+        def ready_behind_the_proxy(sid: str) -> bool:
+            """Their Jupyter with their token, and their API's health saying ok (its database
+            answered), both through the proxy."""
+            nonlocal port
+            if port == 0:
+                try:
+                    port = host_port(f"{course}-proxy", 8443)
+                except Exception:  # noqa: BLE001 - the proxy is not created yet
+                    return False
+            try:
+                base = f"https://127.0.0.1:{port}/{sid}"
+                jupyter = client.get(
+                    f"{base}/jupyter/api/status",
+                    headers={"Authorization": f"token {k.token(sid)}"},
+                )
+                if jupyter.status_code != 200:
+                    return False
+                api = client.get(f"{base}/api/health")
+                return api.status_code == 200 and api.json().get("status") == "ok"
+            except (httpx.HTTPError, ValueError):
+                return False  # the student's containers not there yet, or not answering
+
+        def launch_alive() -> None:
+            if launched.done() and launched.exception() is not None:
+                raise BenchError(f"starting the class failed: {launched.exception()}")
+
+        try:
+            ready = watch_ready(
+                ids,
+                ready_behind_the_proxy,
+                started=t0,
+                timeout_s=READY_TIMEOUT_S,
+                alive=launch_alive,
+            )
+            launched.result()
+        finally:
+            client.close()
+            launch.shutdown(wait=True)
         if len(ready) < n:
             raise BenchError(
                 f"{n - len(ready)} of {n} students not ready within {READY_TIMEOUT_S} s"
@@ -200,7 +204,6 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
         bundles = sorted(per_student.values())
         med, top = statistics.median(bundles), max(bundles)
     finally:
-        stop.set()
         cs.teardown(course)
         shutil.rmtree(ROOT / "state" / "classroom" / course, ignore_errors=True)
     theirs: jhub.Figures | None = None

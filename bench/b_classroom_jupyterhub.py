@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 from week_testkit.ports import free_port
 
-from bench.common import ROOT, BenchError
+from bench.common import ROOT, BenchError, watch_ready
 
 HERE = ROOT / "bench" / "jupyterhub"
 VENV = HERE / ".venv"
@@ -311,10 +311,17 @@ def measure(
                         f"the hub's log: {_tail(log_path)}"
                     )
 
+            def running(user: str) -> bool:
+                try:
+                    answer = client.get(f"/user/{user}/api/status", timeout=5)
+                except httpx.HTTPError:
+                    return False
+                return answer.status_code == 200
+
             with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
                 starts = [pool.submit(start, u) for u in users]
-                deadline = time.monotonic() + READY_TIMEOUT_S
-                while len(ready) < n and time.monotonic() < deadline:
+
+                def hub_alive() -> None:
                     if hub.poll() is not None:
                         raise BenchError(
                             f"the hub exited {hub.returncode}: {_tail(log_path)}"
@@ -322,20 +329,14 @@ def measure(
                     for f in starts:
                         if f.done() and f.exception() is not None:
                             raise BenchError(str(f.exception()))
-                    for user in users:
-                        if user in ready:
-                            continue
-                        try:
-                            if (
-                                client.get(
-                                    f"/user/{user}/api/status", timeout=5
-                                ).status_code
-                                == 200
-                            ):
-                                ready[user] = time.monotonic() - t0
-                        except httpx.HTTPError:
-                            pass
-                    time.sleep(1)
+
+                ready = watch_ready(
+                    users,
+                    running,
+                    started=t0,
+                    timeout_s=READY_TIMEOUT_S,
+                    alive=hub_alive,
+                )
             if len(ready) < n:
                 raise BenchError(
                     f"{n - len(ready)} of {n} users not running within {READY_TIMEOUT_S} s: {_tail(log_path)}"

@@ -15,6 +15,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -210,6 +211,43 @@ def alternate(
 
 
 # ------------------------------------------------------------------ HTTP servers
+
+
+def watch_ready(
+    keys: Sequence[str],
+    probe: Callable[[str], bool],
+    *,
+    started: float,
+    timeout_s: float,
+    alive: Callable[[], None] = lambda: None,
+    every_s: float = 0.5,
+) -> dict[str, float]:
+    """Seconds after `started` (time.monotonic) at which `probe(key)` first said yes, for every
+    key: each key is asked in its own thread, every `every_s`, so a slow answer (a health
+    check waiting for a database) delays only its own key. `alive()` is called every second
+    from the calling thread and stops the watch by raising. Keys not ready by the timeout are
+    missing from the result."""
+    ready: dict[str, float] = {}
+    stop = threading.Event()
+    deadline = time.monotonic() + timeout_s
+
+    def watch(key: str) -> None:
+        while not stop.is_set() and time.monotonic() < deadline:
+            if probe(key):
+                ready[key] = time.monotonic() - started
+                return
+            stop.wait(every_s)
+
+    threads = [threading.Thread(target=watch, args=(k,), daemon=True) for k in keys]
+    for t in threads:
+        t.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            alive()
+            time.sleep(1)
+    finally:
+        stop.set()
+    return ready
 
 
 def http_json(
