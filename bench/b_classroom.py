@@ -28,7 +28,17 @@ from typing import Any
 import httpx
 
 from bench import b_classroom_jupyterhub as jhub
-from bench.common import ROOT, BenchError, Size, goal, log, result, skipped, watch_ready
+from bench.common import (
+    ROOT,
+    BenchError,
+    Size,
+    busy_core_seconds,
+    goal,
+    log,
+    result,
+    skipped,
+    watch_ready,
+)
 
 sys.path.append(str(ROOT / "tests" / "images"))
 
@@ -141,7 +151,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
         f"classroom: {n} students synthesised, resolved, networks and volumes created in {prepared:.0f} s"
     )
     try:
-        t0 = time.monotonic()
+        t0, busy0 = time.monotonic(), busy_core_seconds()
         launch = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         launched = launch.submit(cs.launch_class, k)
         client = httpx.Client(trust_env=False, timeout=5, verify=k.tls())
@@ -189,20 +199,28 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             raise BenchError(
                 f"{n - len(ready)} of {n} students not ready within {READY_TIMEOUT_S} s"
             )
+        cpu = busy_core_seconds() - busy0
         all_ready = max(ready.values())
         first = min(ready.values())
         log(
-            f"classroom: first student ready after {first:.0f} s, all {n} after {all_ready:.0f} s; idle 30 s"
+            f"classroom: first student ready after {first:.0f} s, all {n} after {all_ready:.0f} s "
+            f"({cpu:.0f} core-seconds of this machine's CPU); idle 30 s"
         )
         time.sleep(30)
         names = [wc.raw["name"] for wc in k.containers.values()]
         per_student: dict[str, float] = {}
+        per_service: dict[str, list[float]] = {}
         for name, mib in memory_of(names).items():
-            sid = name.removeprefix(f"{course}-").split("-")[0]
+            sid, _, service = name.removeprefix(f"{course}-").partition("-")
             if sid in ids:
                 per_student[sid] = per_student.get(sid, 0.0) + mib
+                per_service.setdefault(service, []).append(mib)
         bundles = sorted(per_student.values())
         med, top = statistics.median(bundles), max(bundles)
+        services_mib = {
+            service: round(statistics.median(values), 1)
+            for service, values in sorted(per_service.items())
+        }
     finally:
         cs.teardown(course)
         shutil.rmtree(ROOT / "state" / "classroom" / course, ignore_errors=True)
@@ -239,10 +257,12 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
         comparison = {
             "note": (
                 f"ours/theirs to class-ready {all_ready / their_all:.2f}: ours gives each student "
-                "a sandbox, a database and an API, theirs a notebook only"
+                "a sandbox, a database and an API, theirs a notebook only; CPU to class-ready "
+                f"{cpu / n:.2f} core-seconds a student, theirs {theirs.core_seconds / n:.2f} a user"
             ),
             "jupyterhub": {
                 "hub_ready_s": round(theirs.hub_ready, 1),
+                "core_seconds": round(theirs.core_seconds, 1),
                 "image_build_s": round(theirs.image_seconds, 1),
                 "user_memory_max_mib": round(max(users), 1),
             },
@@ -257,6 +277,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             higher_is_better=False,
             runs=1,
             prepare_seconds=round(prepared, 1),
+            core_seconds=round(cpu, 1),
             **comparison,
             **goal(
                 "every student ready behind the proxy in under 300 s", all_ready < 300
@@ -281,6 +302,7 @@ def run(size: Size, models: Any) -> list[dict[str, Any]]:
             higher_is_better=False,
             runs=n,
             max=round(top, 1),
+            services_mib=services_mib,
             **(
                 {}
                 if theirs is None

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 from week_testkit.ports import free_port
 
-from bench.common import ROOT, BenchError, watch_ready
+from bench.common import ROOT, BenchError, busy_core_seconds, watch_ready
 
 HERE = ROOT / "bench" / "jupyterhub"
 VENV = HERE / ".venv"
@@ -42,6 +42,7 @@ class Figures:
     first_ready: float
     hub_ready: float
     memory_mib: dict[str, float]  # user -> container memory
+    core_seconds: float  # the machine's CPU from the hub's start to every user running
     image_seconds: float
     version: str
 
@@ -274,7 +275,7 @@ def measure(
         say(
             f"classroom-jupyterhub: starting the hub and {n} users through its REST API"
         )
-        t0 = time.monotonic()
+        t0, busy0 = time.monotonic(), busy_core_seconds()
         with log_path.open("wb") as out:
             hub = subprocess.Popen(
                 [
@@ -337,6 +338,7 @@ def measure(
                     timeout_s=READY_TIMEOUT_S,
                     alive=hub_alive,
                 )
+                core_seconds = busy_core_seconds() - busy0
             if len(ready) < n:
                 raise BenchError(
                     f"{n - len(ready)} of {n} users not running within {READY_TIMEOUT_S} s: {_tail(log_path)}"
@@ -366,6 +368,7 @@ def measure(
         memory_mib={u: memory[f"{prefix}-{u}"] for u in users},
         image_seconds=image_seconds,
         version=version,
+        core_seconds=core_seconds,
     )
 
 

@@ -213,6 +213,17 @@ def alternate(
 # ------------------------------------------------------------------ HTTP servers
 
 
+def busy_core_seconds() -> float:
+    """CPU time this machine has spent busy since boot, all cores (the `cpu` line of /proc/stat:
+    user, nice, system, irq, softirq, steal): the difference of two readings is what a run cost,
+    every process included (the Docker engine and its shims as well as the containers)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(f) for f in fields[:8]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def watch_ready(
     keys: Sequence[str],
     probe: Callable[[str], bool],

@@ -1,5 +1,6 @@
-"""bench.common.watch_ready: each key watched on its own, so one slow answer (an API's health
-waiting for its database) does not delay the others' figures."""
+"""bench.common's run machinery: watch_ready watches each key on its own, so one slow answer (an
+API's health waiting for its database) does not delay the others' figures; busy_core_seconds
+counts the CPU the machine spent."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from bench.common import BenchError, watch_ready
+from bench.common import BenchError, busy_core_seconds, watch_ready
 
 
 def test_a_slow_answer_delays_only_its_own_key() -> None:
@@ -54,3 +55,13 @@ def test_alive_raising_stops_the_watch() -> None:
             ["a"], lambda key: False, started=started, timeout_s=30, alive=alive
         )
     assert stopped.is_set() and time.monotonic() - started < 3
+
+
+def test_busy_core_seconds_counts_the_cpu_spent_between_two_readings() -> None:
+    before, cpu0 = busy_core_seconds(), time.process_time()
+    while time.process_time() - cpu0 < 0.5:  # half a second of this process's CPU
+        pass
+    spent = busy_core_seconds() - before
+    assert (
+        0.4 <= spent < 0.5 + 2 * 5
+    )  # others may run too, on two cores for 5 s at most
