@@ -23,19 +23,21 @@ export interface BundleFigures {
 }
 
 /**
- * Measured here (docker stats, 2026-12-06, images of this tree on the stand-in bases): an idle
- * sandbox 71-75 MiB, PostgreSQL 30-51 MiB, the API 96 MiB, the proxy 6 MiB; a Python process with
- * the course's libraries loaded (numpy, pandas, scikit-learn, psycopg) 196 MiB RSS, plus
- * ipykernel; a new student's database volume 48 MB; the images 1,240 + 401 + 377 + 89 MB;
- * `npm run bench -- classroom`: an idle bundle (sandbox, database, API) 210 MiB median, 224 max.
+ * Measured here (`npm run bench -- classroom`, docker stats 30 s after 25 students were ready,
+ * 2026-12-06, images of this tree on the stand-in bases): an idle bundle (sandbox, database, API)
+ * 138 MiB median, 145 max; per service, medians: sandbox 55 MiB, PostgreSQL 34, the API 49 (its
+ * course model served with NumPy alone); the proxy 6 MiB. A working student adds a kernel with
+ * the course's libraries loaded (numpy, pandas, scikit-learn, psycopg: 196 MiB RSS, plus
+ * ipykernel), 230 MiB with the earlier figures' margin. A new student's database volume 48 MB;
+ * the images 1,250 + 247 + 377 + 89 MB.
  */
 export const MEASURED: BundleFigures = {
-  idleBundleMiB: 210,
-  activeBundleMiB: 440,
-  apiMiB: 96,
+  idleBundleMiB: 140,
+  activeBundleMiB: 370,
+  apiMiB: 50,
   proxyMiB: 10,
   diskPerStudentMiB: 60,
-  imagesMiB: 2200,
+  imagesMiB: 1900,
 };
 
 /** TLJH's allowance for the system itself. */
