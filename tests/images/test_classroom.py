@@ -191,6 +191,34 @@ def test_the_teachers_checks_run_across_the_class(klass: Klass) -> None:
         assert [(r[0], r[1], r[2]) for r in rows[1:]] == expected, rows
 
 
+def test_the_teachers_status_says_the_class_is_ready(klass: Klass) -> None:
+    """`npm run classroom -- status --wait 120`, as the teacher runs it after the deploy (which
+    waits for no healthcheck): every student's containers healthy, their Jupyter's activity read
+    through the proxy with their token, exit 0."""
+    config = json.loads(klass.config.read_text())
+    config["classroom"]["proxy"] = {"hostPort": klass.proxy_port}
+    status_config = klass.config.with_name("week.config.status.json")
+    status_config.write_text(json.dumps(config))
+    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
+    done = subprocess.run(
+        ["node", "-r", *script, "status", "--wait", "120"],
+        cwd=ROOT,
+        env={**os.environ, "WEEK_CONFIG": str(status_config)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line.split("\t") for line in done.stdout.splitlines()]
+    assert [line[0] for line in lines] == list(STUDENTS)
+    for student, services, _memory, activity in lines:
+        assert all(part.endswith(" healthy") for part in services.split(", ")), (student, services)
+        assert activity.startswith("last activity"), (student, activity)
+    ready = f"all {len(STUDENTS)} students ready (every container running and healthy)"
+    assert done.stderr.strip().endswith(ready), done.stderr
+
+
 def test_kernels_websockets_pass_the_proxy(klass: Klass, client: httpx.Client) -> None:
     token = klass.token("ben")
     auth = {"Authorization": f"token {token}"}
