@@ -161,29 +161,35 @@ def test_a_wrong_token_and_another_students_token_are_refused(
     assert client.get(klass.url("/nobody/jupyter/api/status")).status_code == 404
 
 
+def teacher(klass: Klass, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`npm run classroom -- ARGS` as the teacher runs it on the class's server, with the
+    class's configuration; only the proxy's port is this run's."""
+    config = json.loads(klass.config.read_text())
+    config["classroom"]["proxy"] = {"hostPort": klass.proxy_port}
+    teachers_config = klass.config.with_name("week.config.teacher.json")
+    teachers_config.write_text(json.dumps(config))
+    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
+    return subprocess.run(
+        ["node", "-r", *script, *args],
+        cwd=ROOT,
+        env={**os.environ, "WEEK_CONFIG": str(teachers_config)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def test_the_teachers_checks_run_across_the_class(klass: Klass) -> None:
     """`npm run classroom -- check TP1` and `check TP5` in roster mode, as the teacher runs them:
     each student's Jupyter behind the proxy (its self-signed certificate trusted, the token from
     the class's state), the tools by docker exec, the course's table in each database and a dump
-    restored. Only the proxy's port is this run's."""
-    config = json.loads(klass.config.read_text())
-    config["classroom"]["proxy"] = {"hostPort": klass.proxy_port}
-    checks_config = klass.config.with_name("week.config.checks.json")
-    checks_config.write_text(json.dumps(config))
-    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
+    restored."""
     for tp, checks in (
         ("TP1", ("jupyter token", "tools and workspace")),
         ("TP5", ("table", "dump and restore")),
     ):
-        done = subprocess.run(
-            ["node", "-r", *script, "check", tp, "--format", "csv"],
-            cwd=ROOT,
-            env={**os.environ, "WEEK_CONFIG": str(checks_config)},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        done = teacher(klass, "check", tp, "--format", "csv", timeout=600)
         assert done.returncode == 0, done.stderr
         rows = list(csv.reader(io.StringIO(done.stdout)))
         assert rows[0] == ["student", "check", "status", "detail"]
@@ -195,20 +201,7 @@ def test_the_teachers_status_says_the_class_is_ready(klass: Klass) -> None:
     """`npm run classroom -- status --wait 120`, as the teacher runs it after the deploy (which
     waits for no healthcheck): every student's containers healthy, their Jupyter's activity read
     through the proxy with their token, exit 0."""
-    config = json.loads(klass.config.read_text())
-    config["classroom"]["proxy"] = {"hostPort": klass.proxy_port}
-    status_config = klass.config.with_name("week.config.status.json")
-    status_config.write_text(json.dumps(config))
-    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
-    done = subprocess.run(
-        ["node", "-r", *script, "status", "--wait", "120"],
-        cwd=ROOT,
-        env={**os.environ, "WEEK_CONFIG": str(status_config)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = teacher(klass, "status", "--wait", "120", timeout=300)
     assert done.returncode == 0, done.stderr
     lines = [line.split("\t") for line in done.stdout.splitlines()]
     assert [line[0] for line in lines] == list(STUDENTS)
