@@ -201,6 +201,7 @@ describe("the proxy's nginx.conf", () => {
     expect(conf).toContain("listen 8443 ssl;");
     expect(conf).not.toMatch(/listen \d+;/);
     expect(conf).toContain("resolver 127.0.0.11");
+    expect(conf).toContain("resolver_timeout 5s;");
     expect(conf).toMatch(/set \$jupyter_alice http:\/\/m2-alice-sandbox:8000;\n.*\n\s*proxy_pass \$jupyter_alice;/);
   });
 
