@@ -210,9 +210,6 @@ def alternate(
     return figures
 
 
-# ------------------------------------------------------------------ HTTP servers
-
-
 def busy_core_seconds() -> float:
     """CPU time this machine has spent busy since boot, all cores (the `cpu` line of /proc/stat:
     user, nice, system, irq, softirq, steal): the difference of two readings is what a run cost,
@@ -259,6 +256,9 @@ def watch_ready(
     finally:
         stop.set()
     return ready
+
+
+# ------------------------------------------------------------------ HTTP servers
 
 
 def http_json(

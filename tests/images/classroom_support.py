@@ -15,7 +15,6 @@ import concurrent.futures
 import json
 import shutil
 import ssl
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,20 +250,13 @@ def launch_class(k: Klass, parallelism: int = 10) -> None:
     for rid, deps in waiting.items():
         for dep in deps:
             dependents[dep].append(rid)
-    lock = threading.Lock()
 
-    def one(rid: str) -> list[str]:
+    def one(rid: str) -> str:
         wc = k.containers[rid]
         launch(k, wc, networks)
         if wc.raw.get("wait"):
             wait_healthy(wc.raw["name"], HEALTHY_TIMEOUT_S)
-        freed = []
-        with lock:
-            for other in dependents[rid]:
-                waiting[other].discard(rid)
-                if not waiting[other]:
-                    freed.append(other)
-        return freed
+        return rid
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=parallelism) as pool:
         running = {pool.submit(one, rid) for rid, deps in waiting.items() if not deps}
@@ -273,4 +265,8 @@ def launch_class(k: Klass, parallelism: int = 10) -> None:
                 running, return_when=concurrent.futures.FIRST_COMPLETED
             )
             for future in done:
-                running |= {pool.submit(one, rid) for rid in future.result()}
+                created = future.result()
+                for other in dependents[created]:
+                    waiting[other].discard(created)
+                    if not waiting[other]:
+                        running.add(pool.submit(one, other))

@@ -88,7 +88,7 @@ function serviceState(state: ContainerState | undefined): string {
 }
 
 /** The student's services that are not running and healthy, with their state. */
-export function notReady(services: readonly string[], states: ReadonlyMap<string, ContainerState>, prefix: string): string[] {
+function notReady(services: readonly string[], states: ReadonlyMap<string, ContainerState>, prefix: string): string[] {
   return services.map((service) => [service, serviceState(states.get(`${prefix}-${service}`))]).filter(([, state]) => state !== "healthy").map(([service, state]) => `${service} ${state}`);
 }
 
