@@ -114,6 +114,23 @@ def run(
     return done
 
 
+def classroom_cli(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`npm run classroom -- ARGS` (the teacher's commands) from this checkout, with ENV added
+    to the environment; the caller judges the exit status."""
+    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
+    return subprocess.run(
+        ["node", "-r", *script, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def docker(*args: str, timeout: float = 60, check: bool = True, **kw: Any) -> str:
     return run(["docker", *args], timeout=timeout, check=check, **kw).stdout.strip()
 

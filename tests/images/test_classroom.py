@@ -19,7 +19,6 @@ import base64
 import csv
 import io
 import json
-import os
 import secrets
 import shutil
 import socket
@@ -46,7 +45,7 @@ from classroom_support import (
     teardown,
     write_roster,
 )
-from image_support import ROOT, ImageTestError, docker, inspect
+from image_support import ROOT, ImageTestError, classroom_cli, docker, inspect
 from week_support import host_port, remove_container, terraform_path, wait_healthy
 
 if TYPE_CHECKING:
@@ -168,16 +167,7 @@ def teacher(klass: Klass, *args: str, timeout: float) -> subprocess.CompletedPro
     config["classroom"]["proxy"] = {"hostPort": klass.proxy_port}
     teachers_config = klass.config.with_name("week.config.teacher.json")
     teachers_config.write_text(json.dumps(config))
-    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
-    return subprocess.run(
-        ["node", "-r", *script, *args],
-        cwd=ROOT,
-        env={**os.environ, "WEEK_CONFIG": str(teachers_config)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return classroom_cli(*args, env={"WEEK_CONFIG": str(teachers_config)}, timeout=timeout)
 
 
 def test_the_teachers_checks_run_across_the_class(klass: Klass) -> None:

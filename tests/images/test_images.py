@@ -29,6 +29,7 @@ from image_support import (
     Container,
     ImageSpec,
     ImageTestError,
+    classroom_cli,
     default_base_image,
     docker,
     heroku_size_problem,
@@ -183,16 +184,7 @@ def test_sandbox_jupyter_serves_requests_with_the_token(
 
 def classroom_check(tp: str, *args: str, env: dict[str, str] | None = None) -> list[list[str]]:
     """`npm run classroom -- check TP --format csv ARGS` (the teacher's check): its rows."""
-    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
-    done = subprocess.run(
-        ["node", "-r", *script, "check", tp, "--format", "csv", *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        check=False,
-    )
+    done = classroom_cli("check", tp, "--format", "csv", *args, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(done.stdout)))
     assert rows[0] == ["student", "check", "status", "detail"]

@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,11 +32,11 @@ from image_support import (
     NAME_PREFIX,
     OWNER_LABEL,
     PYTHON_STANDIN,
-    ROOT,
     RUN_LABEL,
     ImageSpec,
     ImageTestError,
     Role,
+    classroom_cli,
     run,
 )
 from test_compose import PORT
@@ -63,20 +62,6 @@ def content_tag(role: Role, context: Path) -> str:
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(context)).encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{role.repository}:{digest.hexdigest()[:12]}"
-
-
-def classroom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`npm run classroom -- ARGS` from the teacher's checkout, as test_classroom.py runs it."""
-    script = [str(ROOT / "scripts" / "ts-cache.js"), str(ROOT / "scripts" / "classroom.ts")]
-    return subprocess.run(
-        ["node", "-r", *script, *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 @dataclass
@@ -112,7 +97,7 @@ def edition(
         raise ImageTestError(f"{POSTGRES_STANDIN} is missing: run scripts/setup/docker-bases.sh")
     out = tmp_path_factory.mktemp("starter") / "edition"
     t0 = time.monotonic()
-    written = classroom("starter", "--out", str(out))
+    written = classroom_cli("starter", "--out", str(out))
     assert written.returncode == 0, written.stderr
     images: dict[str, str] = {}
     for name, role in STARTER_ROLES.items():
@@ -201,7 +186,7 @@ def edition(
 
 
 def report(tp: str, *args: str, env: dict[str, str] | None = None) -> list[list[str]]:
-    done = classroom("check", tp, *args, "--format", "csv", env=env)
+    done = classroom_cli("check", tp, *args, "--format", "csv", env=env)
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(done.stdout)))
     assert rows[0] == ["student", "check", "status", "detail"]
