@@ -83,10 +83,11 @@ describe("loading an odd configuration file", () => {
       expect(failure({ WEEK_CONFIG: name })).toBe('locked.json is invalid: cannot be read: permission denied (WEEK_CONFIG="locked.json")');
       return;
     }
-    // root reads any file: load as an unprivileged user in a child process instead.
+    // root reads any file: load as an unprivileged user in a child process instead, which
+    // loads the code as root first (the checkout may lie under a folder only root may enter).
     fs.chmodSync(dir, 0o755);
-    const script = `try { require("./config/load").loadWeekConfig({ WEEK_CONFIG: ${JSON.stringify(name)} }, ${JSON.stringify(dir)}) } catch (e) { console.log(e.message) }`;
-    const run = spawnSync(process.execPath, ["-r", "@swc-node/register", "-e", script], { cwd: ROOT, encoding: "utf8", uid: 65534, gid: 65534, env: { ...process.env, SWC_NODE_CACHE: "false" } });
+    const script = `const { loadWeekConfig } = require("./config/load"); process.setgid(65534); process.setuid(65534); try { loadWeekConfig({ WEEK_CONFIG: ${JSON.stringify(name)} }, ${JSON.stringify(dir)}) } catch (e) { console.log(e.message) }`;
+    const run = spawnSync(process.execPath, ["-r", "@swc-node/register", "-e", script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, SWC_NODE_CACHE: "false" } });
     expect(run.stdout.trim()).toBe('locked.json is invalid: cannot be read: permission denied (WEEK_CONFIG="locked.json")');
   });
 
